@@ -1,0 +1,139 @@
+# correo -- one GNU Makefile, no autotools.
+#
+# make              build build/{sendmail,mailq,newaliases,runq,smtpd-lite}
+# make check        the whole test suite under prove
+# make asan         the suite again, built with ASan+UBSan (in build-asan/)
+# make lint         layering and banned-function checks
+# make fuzz         run every fuzz target for FUZZ_SECONDS (needs clang)
+# make demo         README's first command
+# make bench        benchmarks against Postfix and the physical floor
+# make install      DESTDIR=... PREFIX=...
+
+CC		?= cc
+CFLAGS		?= -O2 -g
+LDFLAGS		?=
+PKG_CONFIG	?= pkg-config
+PROVE		?= prove
+BUILD		?= build
+PREFIX		?= /usr
+DESTDIR		?=
+FUZZ_SECONDS	?= 60
+JOBS		?= $(shell nproc 2>/dev/null || echo 2)
+
+WARN		= -std=c11 -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith \
+		  -Wmissing-prototypes -Wstrict-prototypes -Werror
+DEFS		= -D_GNU_SOURCE -DCORREO_VERSION='"$(VERSION)"'
+VERSION		= 0.1
+
+SSL_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags openssl 2>/dev/null)
+SSL_LIBS	:= $(shell $(PKG_CONFIG) --libs openssl 2>/dev/null || echo -lssl -lcrypto)
+IDN_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags libidn2 2>/dev/null)
+IDN_LIBS	:= $(shell $(PKG_CONFIG) --libs libidn2 2>/dev/null || echo -lidn2)
+
+ALL_CFLAGS	= $(WARN) $(DEFS) -I. $(SSL_CFLAGS) $(IDN_CFLAGS) -MMD -MP $(CFLAGS)
+
+COMMON_SRC	:= $(sort $(wildcard common/*.c))
+SPOOL_SRC	:= $(sort $(wildcard spool/*.c))
+COMMON_OBJ	:= $(COMMON_SRC:%.c=$(BUILD)/obj/%.o)
+SPOOL_OBJ	:= $(SPOOL_SRC:%.c=$(BUILD)/obj/%.o)
+LIBCOMMON	:= $(BUILD)/libcommon.a
+LIBSPOOL	:= $(BUILD)/libspool.a
+
+PROGS		:= sendmail mailq newaliases runq smtpd-lite
+PROG_BINS	:= $(PROGS:%=$(BUILD)/%)
+
+# Per-program libraries.  sendmail and mailq must not link OpenSSL: a
+# start-up of libcrypto costs more than the rest of a submission.  libidn2
+# is loaded at run time by common/idn.c only when a domain needs it.
+LIBS_sendmail	:= -ldl
+LIBS_mailq	:= -ldl
+LIBS_newaliases	:= -ldl
+LIBS_runq	:= -ldl
+LIBS_smtpd-lite	:= -ldl
+
+UNIT_SRC	:= $(sort $(wildcard t/unit/t-*.c))
+UNIT_BINS	:= $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
+TAP_OBJ		:= $(BUILD)/obj/t/unit/tap.o
+HELPER		:= $(BUILD)/correo-test
+HELPER_SRC	:= $(sort $(wildcard t/helper/*.c))
+FLOOR		:= $(BUILD)/bench-floor
+
+FUZZ_SRC	:= $(sort $(wildcard t/fuzz/fuzz-*.c))
+FUZZ_BINS	:= $(FUZZ_SRC:t/fuzz/%.c=$(BUILD)/fuzz/%)
+FUZZ_CC		?= clang
+FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
+		  -D_GNU_SOURCE -DCORREO_VERSION='"$(VERSION)"' -I.
+
+.PHONY: all check test asan lint fuzz fuzz-build demo bench install \
+	clean man-lint units
+
+all: $(PROG_BINS) $(HELPER)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSPOOL): $(SPOOL_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+.SECONDEXPANSION:
+$(PROG_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/obj/,$$(subst .c,.o,$$(wildcard cmd/$$*/*.c))) \
+		$(LIBSPOOL) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSPOOL) \
+		$(LIBCOMMON) $(LIBS_$*)
+
+$(BUILD)/t/unit/%: $(BUILD)/obj/t/unit/%.o $(TAP_OBJ) $(LIBSPOOL) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBSPOOL) $(LIBCOMMON) -ldl
+
+$(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBSPOOL) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSPOOL) \
+		$(LIBCOMMON) -ldl
+
+# The physical floor for bench/submit: write, fsync, rename, fsync dir.
+$(FLOOR): bench/floor.c
+	$(CC) -O2 -static -o $@ $< 2>/dev/null || $(CC) -O2 -o $@ $<
+
+$(BUILD)/fuzz/%: t/fuzz/%.c $(COMMON_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) -ldl
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: fuzz-build
+	FUZZ_SECONDS=$(FUZZ_SECONDS) sh t/fuzz/run.sh $(BUILD)
+
+units: $(UNIT_BINS)
+
+check: all units
+	CORREO_BUILD=$(abspath $(BUILD)) $(PROVE) -j$(JOBS) \
+		$(UNIT_BINS) $(sort $(wildcard t/t[0-9]*.sh))
+
+test: check
+
+asan:
+	$(MAKE) BUILD=build-asan \
+		CFLAGS='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all' \
+		LDFLAGS='-fsanitize=address,undefined' CORREO_ASAN=1 check
+
+lint:
+	sh t/lint-src.sh
+
+demo: all
+	sh t/demo.sh $(BUILD)
+
+bench: all $(FLOOR)
+	sh bench/submit $(BUILD)
+
+install: all
+	sh etc/install.sh "$(DESTDIR)" "$(PREFIX)" "$(BUILD)"
+
+clean:
+	rm -rf build build-asan t/trash*
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,41 @@
+/*
+ * util - small helpers every program needs
+ *
+ * x*alloc: die (EX_OSERR) when memory runs out; for configuration and
+ * start-up only.  Per-message paths use buf(3) and treat ENOMEM as a
+ * temporary failure.
+ *
+ * bsnprintf and str_copy treat truncation as failure (-1), so a path or
+ * an address that does not fit is an error, never a shorter string.
+ *
+ * num_parse is strtonum(3) with a reason: it accepts optional white
+ * space-free decimal digits only, within [min, max].
+ */
+#ifndef COMMON_UTIL_H
+#define COMMON_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define nitems(a)	(sizeof(a) / sizeof((a)[0]))
+
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+char	*xasprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
+
+int	 bsnprintf(char *, size_t, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	 str_copy(char *, size_t, const char *);
+int	 num_parse(const char *, long long, long long, long long *,
+	    const char **);
+void	 str_lower(char *);
+int	 str_casecmp_ascii(const char *, const char *);
+int	 str_has_ctl(const char *, size_t);
+
+ssize_t	 write_all(int, const void *, size_t);
+ssize_t	 read_full(int, void *, size_t);
+
+#endif

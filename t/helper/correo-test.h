@@ -1,0 +1,27 @@
+/*
+ * correo-test.h - the helper's command table.  Each module's test
+ * commands live in t/helper/h-<module>.c.
+ */
+#ifndef T_HELPER_CORREO_TEST_H
+#define T_HELPER_CORREO_TEST_H
+
+int	 h_log_safe(int, char **);
+int	 h_conf_dump(int, char **);
+int	 h_addr_path(int, char **);
+int	 h_addr_list(int, char **);
+int	 h_addr_qualify(int, char **);
+int	 h_idn(int, char **);
+int	 h_hdr(int, char **);
+int	 h_spool_dump(int, char **);
+
+#define HELPER_COMMANDS \
+	{ "log-safe", h_log_safe, "< text  (escape for a log line)" }, \
+	{ "conf-dump", h_conf_dump, "< correo.conf  (parse, print)" }, \
+	{ "addr-path", h_addr_path, "< one RFC 5321 path per line" }, \
+	{ "addr-list", h_addr_list, "< one RFC 5322 address list per line" }, \
+	{ "addr-qualify", h_addr_qualify, "origin < address lists" }, \
+	{ "idn", h_idn, "< one domain per line (to A-labels)" }, \
+	{ "hdr", h_hdr, "< message  (header parser events)" }, \
+	{ "spool-dump", h_spool_dump, "file  (a queue file's records)" },
+
+#endif

@@ -1,0 +1,30 @@
+/* stub: replaced by the module's own helper commands */
+#include <stdio.h>
+#include "t/helper/correo-test.h"
+
+int
+h_addr_path(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "not built yet\n");
+	return 69;
+}
+
+int
+h_addr_list(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "not built yet\n");
+	return 69;
+}
+
+int
+h_addr_qualify(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fprintf(stderr, "not built yet\n");
+	return 69;
+}

@@ -1,0 +1,252 @@
+# test-lib.sh - the shell test library for correo (in the manner of git's)
+#
+# A test script:
+#
+#	test_description='what this file covers'
+#	. "$(dirname "$0")/test-lib.sh"
+#	test_expect_success 'title' '
+#		command && command
+#	'
+#	test_done
+#
+# Every script runs in its own trash directory ($TRASH, also the cwd and
+# $HOME) with a fixed environment and a private configuration and spool:
+# CORREO_CONFIG points at $TRASH/etc/correo.conf, the spool is
+# $TRASH/spool, the mail log is $TRASH/maillog, and the programs are
+# found in $CORREO_BUILD (the build directory).  No test needs root; the
+# ones that do declare the ROOT prerequisite and are skipped elsewhere.
+# Output is TAP, for prove.
+
+LANG=C
+LC_ALL=C
+TZ=UTC
+PAGER=cat
+export LANG LC_ALL TZ PAGER
+unset CORREO_CONFIG MAIL MAILRC NAME
+
+T_DIR=$(cd "$(dirname "$0")" && pwd)
+SRC_DIR=$(cd "$T_DIR/.." && pwd)
+: "${CORREO_BUILD:=$SRC_DIR/build}"
+export CORREO_BUILD SRC_DIR T_DIR
+PATH=$CORREO_BUILD:$PATH
+export PATH
+
+test_name=$(basename "$0" .sh)
+test_count=0
+test_failed=0
+test_fixed=0
+test_broken=0
+test_cleanup=:
+test_prereqs=" "
+
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/correo-$test_name.XXXXXX") || exit 1
+HOME=$TRASH
+export TRASH HOME
+cd "$TRASH" || exit 1
+
+say() { printf '# %s\n' "$*"; }
+
+# test_config_write - the private configuration every test starts with.
+test_config_write() {
+	mkdir -p "$TRASH/etc" "$TRASH/spool" &&
+	cat >"$TRASH/etc/correo.conf" <<EOF
+# written by t/test-lib.sh
+myhostname = host.example.org
+mydomain = example.org
+queue_directory = $TRASH/spool
+daemon_directory = $CORREO_BUILD
+maillog_file = $TRASH/maillog
+EOF
+}
+test_config_write
+CORREO_CONFIG=$TRASH/etc/correo.conf
+export CORREO_CONFIG
+
+# test_config name value - set (or replace) one parameter
+test_config() {
+	_f=$CORREO_CONFIG
+	grep -v "^$1 *=" "$_f" >"$_f.new"
+	printf '%s = %s\n' "$1" "$2" >>"$_f.new"
+	mv "$_f.new" "$_f"
+}
+
+test_ok_() {
+	test_count=$((test_count + 1))
+	printf 'ok %d - %s\n' "$test_count" "$1"
+}
+
+test_failure_() {
+	test_count=$((test_count + 1))
+	test_failed=$((test_failed + 1))
+	printf 'not ok %d - %s\n' "$test_count" "$1"
+	shift
+	printf '%s\n' "$*" | sed -e 's/^/#	/'
+}
+
+test_skip_() {
+	test_count=$((test_count + 1))
+	printf 'ok %d # SKIP %s (missing %s)\n' "$test_count" "$1" "$2"
+}
+
+# test_set_prereq NAME / test_have_prereq NAME
+test_set_prereq() { test_prereqs="$test_prereqs$1 "; }
+test_have_prereq() {
+	for _p in $(printf '%s' "$1" | tr ',' ' '); do
+		case "$test_prereqs" in
+		*" $_p "*) ;;
+		*)
+			_v=$(eval "printf '%s' \"\${test_lazy_$_p-}\"")
+			[ -n "$_v" ] || return 1
+			if (eval "$_v") >/dev/null 2>&1; then
+				test_set_prereq "$_p"
+			else
+				eval "test_lazy_$_p="
+				return 1
+			fi
+			;;
+		esac
+	done
+	return 0
+}
+# test_lazy_prereq NAME 'probe' - NAME holds when probe succeeds
+test_lazy_prereq() { eval "test_lazy_$1=\$2"; }
+
+test_lazy_prereq ROOT '[ "$(id -u)" = 0 ]'
+test_lazy_prereq SWAKS 'command -v swaks'
+test_lazy_prereq OPENSSL 'command -v openssl'
+test_lazy_prereq MANDOC 'command -v mandoc'
+test_lazy_prereq PYTHON3 'command -v python3'
+test_lazy_prereq DOVECOT 'command -v dovecot'
+test_lazy_prereq NOT_ROOT '[ "$(id -u)" != 0 ]'
+test_lazy_prereq SETPRIV 'command -v setpriv'
+
+# test_run_ - run a test body in a subshell-free eval, with -e semantics
+# provided by && chains in the body itself.
+test_run_() {
+	test_cleanup=:
+	eval "$1"
+	_ret=$?
+	eval "$test_cleanup"
+	return $_ret
+}
+
+# test_expect_success [PREREQ] 'title' 'body'
+test_expect_success() {
+	_prereq=
+	if [ $# = 3 ]; then _prereq=$1; shift; fi
+	if [ -n "$_prereq" ] && ! test_have_prereq "$_prereq"; then
+		test_skip_ "$1" "$_prereq"
+		return 0
+	fi
+	if (test_run_ "$2") 3>&1 >"$TRASH/.out" 2>&1 </dev/null; then
+		test_ok_ "$1"
+	else
+		test_failure_ "$1" "$2"
+		sed -e 's/^/#> /' "$TRASH/.out" | tail -n 40
+	fi
+}
+
+# test_expect_failure - a known breakage (TODO in TAP)
+test_expect_failure() {
+	_prereq=
+	if [ $# = 3 ]; then _prereq=$1; shift; fi
+	if [ -n "$_prereq" ] && ! test_have_prereq "$_prereq"; then
+		test_skip_ "$1" "$_prereq"
+		return 0
+	fi
+	test_count=$((test_count + 1))
+	if (test_run_ "$2") >"$TRASH/.out" 2>&1 </dev/null; then
+		printf 'ok %d - %s # TODO known breakage vanished\n' \
+		    "$test_count" "$1"
+	else
+		printf 'not ok %d - %s # TODO known breakage\n' \
+		    "$test_count" "$1"
+	fi
+}
+
+# test_when_finished 'cmd' - run cmd after the current test, pass or fail
+test_when_finished() {
+	test_cleanup="{ $*
+	} && (exit \"\$_ret\"); _ret=\$?; $test_cleanup"
+}
+
+# test_must_fail [env=val] cmd - cmd must fail, but not crash
+test_must_fail() {
+	"$@"
+	_st=$?
+	if [ $_st = 0 ]; then
+		echo >&2 "test_must_fail: command succeeded: $*"
+		return 1
+	elif [ $_st -gt 128 ] && [ $_st -le 192 ]; then
+		echo >&2 "test_must_fail: died by signal $((_st - 128)): $*"
+		return 1
+	elif [ $_st = 127 ]; then
+		echo >&2 "test_must_fail: command not found: $*"
+		return 1
+	fi
+	return 0
+}
+
+# test_expect_code N cmd - cmd must exit with status N
+test_expect_code() {
+	_want=$1
+	shift
+	"$@"
+	_st=$?
+	if [ $_st != "$_want" ]; then
+		echo >&2 "test_expect_code: $* exited $_st, wanted $_want"
+		return 1
+	fi
+	return 0
+}
+
+# test_cmp expected actual
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+test_path_is_file() { [ -f "$1" ] || { echo >&2 "no file $1"; return 1; }; }
+test_path_is_missing() { [ ! -e "$1" ] || { echo >&2 "$1 exists"; return 1; }; }
+
+# test_grep [-v] pattern file - grep that shows the file when it fails
+test_grep() {
+	_neg=
+	if [ "$1" = "-v" ]; then _neg=1; shift; fi
+	if [ -n "$_neg" ]; then
+		if grep -E -- "$1" "$2" >/dev/null; then
+			echo >&2 "test_grep: '$1' unexpectedly found in $2:"
+			sed -e 's/^/	/' "$2" >&2
+			return 1
+		fi
+		return 0
+	fi
+	if ! grep -E -- "$1" "$2" >/dev/null; then
+		echo >&2 "test_grep: '$1' not found in $2:"
+		sed -e 's/^/	/' "$2" | head -n 50 >&2
+		return 1
+	fi
+	return 0
+}
+
+# queue_count - how many messages the private spool holds
+queue_count() {
+	find "$TRASH/spool" -type f \( -path '*/incoming/*' -o \
+	    -path '*/queue/*' -o -path '*/hold/*' \) | wc -l
+}
+
+# skip_all 'reason' - skip the whole script
+skip_all() {
+	printf '1..0 # SKIP %s\n' "$1"
+	cd / && rm -rf "$TRASH"
+	exit 0
+}
+
+test_done() {
+	printf '1..%d\n' "$test_count"
+	if [ "$test_failed" = 0 ]; then
+		cd / && rm -rf "$TRASH"
+		exit 0
+	fi
+	say "failed $test_failed of $test_count; trash kept in $TRASH"
+	exit 1
+}
