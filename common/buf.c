@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 
@@ -50,7 +51,8 @@ buf_reserve(struct buf *b, size_t extra)
 	size_t	 need, ncap;
 	char	*p;
 
-	if (__builtin_add_overflow(b->len, extra, &need) || need > b->max)
+	if (__builtin_add_overflow(b->len, extra, &need) || need > b->max ||
+	    need == SIZE_MAX)
 		return BUF_TOOBIG;
 	if (need + 1 <= b->cap)
 		return BUF_OK;
@@ -59,7 +61,7 @@ buf_reserve(struct buf *b, size_t extra)
 		if (__builtin_mul_overflow(ncap, 2, &ncap))
 			return BUF_TOOBIG;
 	}
-	if (ncap > b->max + 1)
+	if (b->max < SIZE_MAX && ncap > b->max + 1)
 		ncap = b->max + 1;
 	if ((p = realloc(b->data, ncap)) == NULL)
 		return BUF_NOMEM;
@@ -178,4 +180,36 @@ const char *
 buf_str(const struct buf *b)
 {
 	return b->data != NULL ? b->data : "";
+}
+
+/*
+ * buf_pread - append exactly n bytes read from fd at offset off;
+ * -1 with errno (EIO for a short file) on failure, contents unchanged
+ */
+int
+buf_pread(struct buf *b, int fd, size_t n, long long off)
+{
+	size_t	 done = 0;
+	ssize_t	 r;
+
+	if (buf_reserve(b, n) != BUF_OK) {
+		errno = EFBIG;
+		return -1;
+	}
+	while (done < n) {
+		r = pread(fd, b->data + b->len + done, n - done,
+		    (off_t)(off + (long long)done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			b->data[b->len] = '\0';
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
 }

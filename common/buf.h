@@ -50,6 +50,7 @@ int	 buf_set(struct buf *, const void *, size_t);
 int	 buf_sets(struct buf *, const char *);
 void	 buf_truncate(struct buf *, size_t);
 char	*buf_take(struct buf *);
+int	 buf_pread(struct buf *, int fd, size_t n, long long off);
 const char *buf_str(const struct buf *);
 
 #endif

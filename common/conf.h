@@ -27,6 +27,34 @@
  * Values returned by conf_get() are expanded and belong to the module;
  * they stay valid until conf_reset().  conf_list() returns a fresh
  * NULL-terminated vector that conf_list_free() releases.
+ *
+ * Loading: conf_load(NULL, why) reads CONF_DEFAULT_PATH (the caller
+ * consults CORREO_CONFIG, not this module); a missing or unreadable
+ * file is an error.  Every correo parameter that the file or an
+ * override set is expanded and type-checked at load time, so after a
+ * successful load conf_int() and friends cannot fail.  A failed load
+ * forgets the file's settings (overrides stay).  conf_override() may
+ * come before or after conf_load(): an override always wins over the
+ * file; after a load it is validated at once and refused (and undone)
+ * when it makes any value invalid.  conf_path() is the path given to
+ * the last conf_load() (CONF_DEFAULT_PATH before any); config_directory
+ * defaults to its directory.
+ *
+ * Limits: a logical line (with its continuation lines) of at most
+ * 64 KiB; an expanded value of at most 256 KiB; 100 levels of nested
+ * expansion.  A loop ($a refers to $b refers to $a) is an error.  An
+ * undefined $name expands to nothing, with one warning per name.
+ *
+ * Misuse is a bug: conf_get() and friends on a name that is neither
+ * correo's nor Postfix's panic(), as do conf_int() and friends on a
+ * parameter of another type.  conf_get() returns NULL for a Postfix
+ * parameter correo does not implement.
+ *
+ * conf_load_mem() parses text already in memory as if it were the file
+ * "name" (tests and fuzzing).  conf_parse_value() is the type check the
+ * table uses: it converts one value of a type (a TIME without a unit is
+ * in "unit", 0 meaning seconds), within [min, max], and puts a reason
+ * in why (without a location) when it does not parse.
  */
 #ifndef COMMON_CONF_H
 #define COMMON_CONF_H
@@ -65,5 +93,10 @@ enum conf_print_flags {
 	CONF_PRINT_SET = 1,	/* -bP -n: only what the file or -o set */
 };
 int	 conf_print(FILE *, int flags, char **names, struct buf *why);
+
+int	 conf_load_mem(const char *name, const char *text, size_t len,
+	    struct buf *why);
+int	 conf_parse_value(enum conf_type, const char *value, int unit,
+	    long long min, long long max, long long *out, struct buf *why);
 
 #endif

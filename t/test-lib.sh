@@ -56,6 +56,7 @@ mydomain = example.org
 queue_directory = $TRASH/spool
 daemon_directory = $CORREO_BUILD
 maillog_file = $TRASH/maillog
+mail_owner = $(id -un)
 EOF
 }
 test_config_write
@@ -232,6 +233,46 @@ test_grep() {
 queue_count() {
 	find "$TRASH/spool" -type f \( -path '*/incoming/*' -o \
 	    -path '*/queue/*' -o -path '*/hold/*' \) | wc -l
+}
+
+# queued_files - the queue files, one path a line, sorted by queue ID
+queued_files() {
+	find "$TRASH/spool" -type f \( -path '*/incoming/*' -o \
+	    -path '*/queue/*' -o -path '*/hold/*' \) ! -name '.*' |
+	awk -F/ '{ print $NF " " $0 }' | sort | cut -d' ' -f2-
+}
+
+# the_queue_file - the one queued file (fails unless there is exactly one)
+the_queue_file() {
+	_n=$(queued_files | wc -l)
+	if [ "$_n" != 1 ]; then
+		echo >&2 "expected one queued message, found $_n"
+		return 1
+	fi
+	queued_files
+}
+
+# queue_content FILE - the message as it will be sent
+queue_content() {
+	_off=$(head -n 1 "$1" | sed 's/.*envelope=0*//')
+	head -c "${_off:-0}" "$1" | tail -n +2
+}
+
+# queue_envelope FILE - the envelope records
+queue_envelope() {
+	_off=$(head -n 1 "$1" | sed 's/.*envelope=0*//')
+	tail -c +$((${_off:-0} + 1)) "$1"
+}
+
+# mask_volatile [ID...] - replace the given queue IDs, dates and times
+# with fixed words
+mask_volatile() {
+	_sed=
+	for _id in "$@"; do _sed="$_sed -e s/$_id/QID/g"; done
+	sed $_sed \
+	    -e 's/[A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] [0-9]\{4\} [0-9:]\{8\} [-+][0-9]\{4\} ([A-Z]*)/DATE/' \
+	    -e 's/<[0-9]\{14\}\.QID@/<STAMP.QID@/' \
+	    -e 's/^time: [0-9.]*/time: T/'
 }
 
 # skip_all 'reason' - skip the whole script
