@@ -84,6 +84,8 @@ static int	 canon_build(const char *, size_t, const char *, size_t,
 		    int, struct buf *, size_t *, struct buf *);
 static int	 path_route(const char *, size_t, size_t *, struct buf *,
 		    struct buf *);
+static int	 path_mailbox(const char *, size_t, size_t, int, int,
+		    struct buf *, struct buf *, struct buf *);
 static int	 lex_fail(struct lex *, const char *);
 static int	 lex_fold(struct lex *);
 static int	 lex_cfws(struct lex *);
@@ -414,14 +416,75 @@ path_route(const char *in, size_t len, size_t *pos, struct buf *scratch,
 	return 0;
 }
 
+/*
+ * path_mailbox - the Mailbox of a path from in[i] on (inside '<' when
+ * angle), canonical into out; local is scratch
+ */
+static int
+path_mailbox(const char *in, size_t len, size_t i, int angle, int flags,
+    struct buf *local, struct buf *out, struct buf *why)
+{
+	size_t	 j, end = len;
+	int	 rc;
+
+	if (i < len && in[i] == '"') {
+		for (i++; ; i++) {
+			if (i >= len)
+				return fail(why, "unterminated quoted string");
+			if (in[i] == '"')
+				break;
+			if (in[i] == '\\' && (++i >= len ||
+			    (unsigned char)in[i] >= 0x80))
+				return fail(why,
+				    "bad quoted pair in local part");
+			if ((rc = buf_addc(local, in[i])) != BUF_OK)
+				return fail_buf(why, rc);
+		}
+		i++;
+		if (i < len && in[i] != '@' && !(angle && in[i] == '>'))
+			return fail(why, "text after quoted local part");
+	} else {
+		for (j = i; j < len && in[j] != '@' &&
+		    !(angle && in[j] == '>'); j++) {
+			unsigned char	 c = (unsigned char)in[j];
+
+			if (c != '.' && c < 0x80 && !is_atext(c))
+				return fail(why, "bad character in local part");
+		}
+		if (j == i)
+			return fail(why, "empty local part");
+		if (local_needs_quote(in + i, j - i))
+			return fail(why, "misplaced '.' in local part");
+		if ((rc = buf_add(local, in + i, j - i)) != BUF_OK)
+			return fail_buf(why, rc);
+		i = j;
+	}
+	if (angle) {
+		for (j = i; j < len && in[j] != '>'; j++)
+			continue;
+		if (j >= len)
+			return fail(why, "missing closing '>'");
+		if (j + 1 != len)
+			return fail(why, "text after '>'");
+		end = j;
+	}
+	if (i < end && in[i] == '@')
+		return canon_build(buf_str(local), local->len, in + i + 1,
+		    end - i - 1, flags, out, NULL, why);
+	if (!(flags & ADDR_ALLOW_BARE))
+		return fail(why, "address has no domain");
+	return canon_build(buf_str(local), local->len, NULL, 0, flags, out,
+	    NULL, why);
+}
+
 /* addr_parse_path - one RFC 5321 path or bare address, canonical */
 int
 addr_parse_path(const char *in, size_t len, int flags, struct buf *out,
     struct buf *why)
 {
 	struct buf	 local;
-	size_t		 i = 0, j, end = len, dstart = 0;
-	int		 angle = 0, rc, hasdom = 0;
+	size_t		 i = 0, j;
+	int		 angle = 0, rc;
 
 	buf_reset(out);
 	for (j = 0; j < len; j++) {
@@ -459,78 +522,7 @@ addr_parse_path(const char *in, size_t len, int flags, struct buf *out,
 	}
 
 	buf_init(&local, ADDR_MAX + 1);
-	if (i < len && in[i] == '"') {
-		for (i++; ; i++) {
-			if (i >= len) {
-				buf_free(&local);
-				return fail(why, "unterminated quoted string");
-			}
-			if (in[i] == '"')
-				break;
-			if (in[i] == '\\') {
-				if (++i >= len || (unsigned char)in[i] >= 0x80) {
-					buf_free(&local);
-					return fail(why,
-					    "bad quoted pair in local part");
-				}
-			}
-			if ((rc = buf_addc(&local, in[i])) != BUF_OK) {
-				buf_free(&local);
-				return fail_buf(why, rc);
-			}
-		}
-		i++;
-		if (i < len && in[i] != '@' && !(angle && in[i] == '>')) {
-			buf_free(&local);
-			return fail(why, "text after quoted local part");
-		}
-	} else {
-		for (j = i; j < len && in[j] != '@' && !(angle && in[j] == '>');
-		    j++) {
-			unsigned char	 c = (unsigned char)in[j];
-
-			if (c != '.' && c < 0x80 && !is_atext(c)) {
-				buf_free(&local);
-				return fail(why, "bad character in local part");
-			}
-		}
-		if (j == i) {
-			buf_free(&local);
-			return fail(why, "empty local part");
-		}
-		if (local_needs_quote(in + i, j - i)) {
-			buf_free(&local);
-			return fail(why, "misplaced '.' in local part");
-		}
-		if ((rc = buf_add(&local, in + i, j - i)) != BUF_OK) {
-			buf_free(&local);
-			return fail_buf(why, rc);
-		}
-		i = j;
-	}
-	if (angle) {
-		for (j = i; j < len && in[j] != '>'; j++)
-			continue;
-		if (j >= len) {
-			buf_free(&local);
-			return fail(why, "missing closing '>'");
-		}
-		if (j + 1 != len) {
-			buf_free(&local);
-			return fail(why, "text after '>'");
-		}
-		end = j;
-	}
-	if (i < end && in[i] == '@') {
-		hasdom = 1;
-		dstart = i + 1;
-	} else if (!(flags & ADDR_ALLOW_BARE)) {
-		buf_free(&local);
-		return fail(why, "address has no domain");
-	}
-	rc = canon_build(local.data != NULL ? local.data : "", local.len,
-	    hasdom ? in + dstart : NULL, hasdom ? end - dstart : 0,
-	    flags, out, NULL, why);
+	rc = path_mailbox(in, len, i, angle, flags, &local, out, why);
 	buf_free(&local);
 	if (rc == -1)
 		buf_reset(out);
@@ -795,8 +787,8 @@ lex_next(struct lex *lx, struct tok *t)
 		lx->pos++;
 		break;
 	default:
-		if (c == '=' && lx->pos + 1 < lx->len && s[lx->pos + 1] == '?' &&
-		    lex_encoded_word(lx, &end))
+		if (c == '=' && lx->pos + 1 < lx->len &&
+		    s[lx->pos + 1] == '?' && lex_encoded_word(lx, &end))
 			lx->pos = end;
 		while (lx->pos < lx->len &&
 		    ((unsigned char)s[lx->pos] >= 0x80 || is_atext(s[lx->pos])))

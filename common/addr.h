@@ -71,7 +71,7 @@ enum addr_flags {
 
 /* One mailbox found in an RFC 5322 address list (all borrowed). */
 struct addr_mbox {
-	const char	*addr;		/* canonical "local@domain" or "local" */
+	const char	*addr;		/* canonical "local@domain" / "local" */
 	const char	*local;		/* the local part, unquoted */
 	const char	*domain;	/* canonical domain; NULL when bare */
 	const char	*display;	/* display name as written, unfolded;

@@ -22,7 +22,9 @@
  * for an override.
  *
  * Errors are returned, never fatal: the caller decides (sendmail exits
- * EX_CONFIG).  The text in "why" names the file and line.
+ * EX_CONFIG).  The text in "why" names the file and line.  Memory for
+ * the configuration comes from the x*alloc() functions, so running out
+ * of it is fatal (EX_OSERR), as for any start-up work.
  *
  * Values returned by conf_get() are expanded and belong to the module;
  * they stay valid until conf_reset().  conf_list() returns a fresh
@@ -49,6 +51,15 @@
  * correo's nor Postfix's panic(), as do conf_int() and friends on a
  * parameter of another type.  conf_get() returns NULL for a Postfix
  * parameter correo does not implement.
+ *
+ * conf_print() writes what sendmail -bP shows: "name = value" (or
+ * "name =" when empty) with the value expanded, correo's parameters in
+ * alphabetical order, then "# not implemented by correo: name = raw"
+ * for each Postfix-only name that was set.  CONF_PRINT_SET keeps only
+ * what the file or -o set.  With names, only those, in that order (a
+ * Postfix-only name prints "# not implemented by correo: name", with
+ * " = raw" when set); unknown names are reported in why and make it
+ * return -1, after the others are printed.
  *
  * conf_load_mem() parses text already in memory as if it were the file
  * "name" (tests and fuzzing).  conf_parse_value() is the type check the

@@ -71,6 +71,12 @@ test_config() {
 	mv "$_f.new" "$_f"
 }
 
+# test_unconfig name - remove a parameter from the private configuration
+test_unconfig() {
+	grep -v "^$1 *=" "$CORREO_CONFIG" >"$CORREO_CONFIG.new"
+	mv "$CORREO_CONFIG.new" "$CORREO_CONFIG"
+}
+
 test_ok_() {
 	test_count=$((test_count + 1))
 	printf 'ok %d - %s\n' "$test_count" "$1"

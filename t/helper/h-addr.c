@@ -4,7 +4,8 @@
  * Each reads one case per line of stdin.  So that a case can hold the
  * bytes a line cannot, "\r", "\n", "\t", "\0" and "\xHH" in the input
  * stand for those bytes; any other backslash is itself (a quoted pair
- * is written as it is).  The output writes control bytes the same way.
+ * is written as it is).  The output writes control bytes, and the
+ * bytes >= 0x80 of text that is not UTF-8, the same way.
  *
  *	addr-path [null] [angle] [bare] [utf8]
  *		"<canonical>" or "error: reason" per line; the words set
@@ -94,12 +95,13 @@ h_decode(const char *s, size_t n, struct buf *out)
 	return 0;
 }
 
-/* h_put - write bytes with controls escaped */
+/* h_put - write bytes with controls (and bytes of bad UTF-8) escaped */
 static void
 h_put(const char *s, size_t n)
 {
 	size_t		 i;
 	unsigned char	 c;
+	int		 utf8 = addr_utf8_valid(s, n);
 
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
@@ -109,7 +111,7 @@ h_put(const char *s, size_t n)
 			fputs("\\n", stdout);
 		else if (c == '\t')
 			fputs("\\t", stdout);
-		else if (c < 0x20 || c == 0x7f)
+		else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8))
 			printf("\\x%02x", c);
 		else
 			putchar(c);

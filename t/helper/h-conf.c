@@ -43,6 +43,7 @@ h_conf_write(const char *path, const char *data, size_t len)
 	return close(fd);
 }
 
+/* h_conf_dump - load stdin as correo.conf and print it as -bP would */
 int
 h_conf_dump(int argc, char **argv)
 {
