@@ -38,6 +38,7 @@
 #define CONF_WHERE_MAX	(PATH_MAX + 256) /* "FILE, line N" or "-o ..." */
 #define CONF_CLIP	200		/* text quoted in a message */
 #define CONF_FILE_MAX	1024		/* what is read of a value file */
+#define CONF_WARN_MAX	100		/* undefined names warned about */
 #define CONF_NOMAX	LLONG_MAX
 
 enum conf_param_flags {
@@ -1043,13 +1044,19 @@ conf_put(struct conf_x *x, struct buf *out, const char *s, size_t len)
 	}
 }
 
-/* conf_warn_undef - "undefined parameter", once per name */
+/*
+ * conf_warn_undef - "undefined parameter", once per name (and for the
+ * first CONF_WARN_MAX names only: a file of nothing but undefined
+ * names is not worth a quadratic search).
+ */
 static void
 conf_warn_undef(struct conf_x *x, const char *name, size_t len)
 {
 	char	 where[CONF_WHERE_MAX];
 	size_t	 i;
 
+	if (conf_nwarned >= CONF_WARN_MAX)
+		return;
 	if (len > CONF_CLIP)
 		len = CONF_CLIP;
 	for (i = 0; i < conf_nwarned; i++)

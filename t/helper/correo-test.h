@@ -13,6 +13,7 @@ int	 h_addr_qualify(int, char **);
 int	 h_idn(int, char **);
 int	 h_hdr(int, char **);
 int	 h_spool_dump(int, char **);
+int	 h_spool_check(int, char **);
 
 #define HELPER_COMMANDS \
 	{ "log-safe", h_log_safe, "< text  (escape for a log line)" }, \
@@ -22,6 +23,7 @@ int	 h_spool_dump(int, char **);
 	{ "addr-qualify", h_addr_qualify, "origin < address lists" }, \
 	{ "idn", h_idn, "< one domain per line (to A-labels)" }, \
 	{ "hdr", h_hdr, "< message  (header parser events)" }, \
-	{ "spool-dump", h_spool_dump, "file  (a queue file's records)" },
+	{ "spool-dump", h_spool_dump, "file  (a queue file's records)" }, \
+	{ "spool-check", h_spool_check, "queue_dir  (every message loads)" },
 
 #endif
