@@ -58,7 +58,8 @@ struct mq {
 
 /* main.c */
 void	 mq_status(struct mq *, int);
-int	 mq_find(struct mq *, const char *id, enum spool_dir *);
+int	 mq_load(struct mq *, const char *id, enum spool_dir first,
+	    int flags, struct spool_msg *, struct buf *why);
 void	 mq_note(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 mq_flush(void);
 
