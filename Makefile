@@ -65,7 +65,7 @@ FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
 		  -D_GNU_SOURCE -DCORREO_VERSION='"$(VERSION)"' -I.
 
 .PHONY: all check test asan lint fuzz fuzz-build demo bench install \
-	clean man-lint units
+	clean units deps
 
 all: $(PROG_BINS) $(HELPER)
 
@@ -110,8 +110,13 @@ fuzz: fuzz-build
 
 units: $(UNIT_BINS)
 
-check: all units
-	CORREO_BUILD=$(abspath $(BUILD)) $(PROVE) -j$(JOBS) \
+deps:
+	@sh .ci/deps build
+
+check:
+	@sh .ci/deps test
+	$(MAKE) all units
+	CORREO_BUILD=$(abspath $(BUILD)) CORREO_ASAN=$(CORREO_ASAN) $(PROVE) -j$(JOBS) \
 		$(UNIT_BINS) $(sort $(wildcard t/t[0-9]*.sh))
 
 test: check
@@ -124,7 +129,9 @@ asan:
 lint:
 	sh t/lint-src.sh
 
-demo: all
+demo:
+	@sh .ci/deps build
+	$(MAKE) all
 	sh t/demo.sh $(BUILD)
 
 bench: all $(FLOOR)

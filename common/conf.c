@@ -61,6 +61,13 @@ struct conf_param {
  * correo's parameters.  Adding one is adding a row; the order does not
  * matter (conf_print sorts).
  */
+/* While conf_trusted_dir() reads the default file, stay quiet. */
+static int	 conf_quiet;
+#define conf_warnx(...) do {						\
+	if (!conf_quiet)						\
+		log_warnx(__VA_ARGS__);					\
+} while (0)
+
 static const struct conf_param conf_params[] = {
 	/* name, type, default, min, max, time unit, flags */
 	{ "myhostname", CONF_STR, NULL, 0, 0, 0, CONF_F_HOSTNAME },
@@ -527,7 +534,7 @@ conf_line(char *s, int lineno, struct buf *why)
 		return conf_fail(why, "%s, line %d: unknown parameter: %.*s",
 		    f, lineno, (int)(n > CONF_CLIP ? CONF_CLIP : n), s);
 	if (e->p == NULL)
-		log_warnx("%s, line %d: %s: Postfix parameter not implemented "
+		conf_warnx("%s, line %d: %s: Postfix parameter not implemented "
 		    "by correo, ignored", f, lineno, e->name);
 	conf_forget();
 	if (e->file == NULL)
@@ -633,7 +640,7 @@ conf_override(const char *text, struct buf *why)
 		return conf_fail(why, "%s: unknown parameter: %.*s", where,
 		    (int)(n > CONF_CLIP ? CONF_CLIP : n), s);
 	if (e->p == NULL)
-		log_warnx("%s: %s: Postfix parameter not implemented by "
+		conf_warnx("%s: %s: Postfix parameter not implemented by "
 		    "correo, ignored", where, e->name);
 	conf_forget();
 	old = e->opt;
@@ -1066,7 +1073,7 @@ conf_warn_undef(struct conf_x *x, const char *name, size_t len)
 	conf_warned = xreallocarray(conf_warned, conf_nwarned + 1,
 	    sizeof(*conf_warned));
 	conf_warned[conf_nwarned++] = xstrndup(name, len);
-	log_warnx("%s: %s: undefined parameter: %.*s",
+	conf_warnx("%s: %s: undefined parameter: %.*s",
 	    conf_where(x->top, where, sizeof(where)), x->top->name, (int)len,
 	    name);
 }
@@ -1097,7 +1104,7 @@ conf_get(const char *name)
 		raw = conf_raw(e);
 		if (raw == NULL)
 			raw = e->p->def != NULL ? e->p->def : "";
-		log_warnx("%s: %s: %s (value used unexpanded)",
+		conf_warnx("%s: %s: %s (value used unexpanded)",
 		    conf_where(e, where, sizeof(where)), name, buf_str(&err));
 		e->exp = xstrdup(raw);
 		conf_nexp++;
@@ -1141,7 +1148,7 @@ conf_number(const char *name, enum conf_type type)
 	buf_init(&err, CONF_ERR_MAX);
 	if (conf_parse_value(type, conf_get(name), p->unit, p->min, p->max,
 	    &num, &err) < 0) {
-		log_warnx("%s: bad value \"%.*s\": %s (using the default %s)",
+		conf_warnx("%s: bad value \"%.*s\": %s (using the default %s)",
 		    name, CONF_CLIP, conf_get(name), buf_str(&err), p->def);
 		buf_reset(&err);
 		if (conf_parse_value(type, p->def, p->unit, p->min, p->max,
@@ -1381,4 +1388,39 @@ conf_print(FILE *fp, int flags, char **names, struct buf *why)
 	if (ferror(fp))
 		return conf_fail(why, "write error: %s", strerror(errno));
 	return unknown ? -1 : 0;
+}
+
+/*
+ * conf_trusted_dir - whether a configuration file the caller chose
+ * (-C, CORREO_CONFIG) may be read with a set-group-ID program's group
+ * kept: only when the default configuration lists its directory (or the
+ * file itself) in alternate_config_directories, Postfix's rule.  Reads
+ * the default file quietly and resets the module afterwards.
+ */
+int
+conf_trusted_dir(const char *path)
+{
+	struct buf	 why;
+	char		**dirs, *dir, *slash;
+	size_t		 i;
+	int		 ok = 0;
+
+	dir = xstrdup(path);
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
+		*slash = '\0';
+	buf_init(&why, 4096);
+	conf_quiet = 1;
+	if (conf_load(CONF_DEFAULT_PATH, &why) == 0) {
+		dirs = conf_list("alternate_config_directories");
+		for (i = 0; dirs[i] != NULL; i++)
+			if (strcmp(dirs[i], dir) == 0 ||
+			    strcmp(dirs[i], path) == 0)
+				ok = 1;
+		conf_list_free(dirs);
+	}
+	conf_reset();
+	conf_quiet = 0;
+	buf_free(&why);
+	free(dir);
+	return ok;
 }

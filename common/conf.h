@@ -104,6 +104,7 @@ enum conf_print_flags {
 	CONF_PRINT_SET = 1,	/* -bP -n: only what the file or -o set */
 };
 int	 conf_print(FILE *, int flags, char **names, struct buf *why);
+int	 conf_trusted_dir(const char *path);
 
 int	 conf_load_mem(const char *name, const char *text, size_t len,
 	    struct buf *why);

@@ -685,6 +685,63 @@ spool_parse_env(struct spool_msg *m, struct buf *why)
 }
 
 /*
+ * spool_env_each - call fn(key, value, arg) for every "key: value"
+ * envelope record of a loaded message, in file order, known to
+ * spool_msg or not (mailq -c, correo-test spool-dump).  Recipient
+ * records (R, O, N, L) and "end" are not passed.  Reads the envelope
+ * again with one pread.  Stops early when fn returns non-zero and
+ * returns that; -1 with a reason in why when the envelope cannot be
+ * read.
+ */
+int
+spool_env_each(struct spool_msg *m,
+    int (*fn)(const char *, const char *, void *), void *arg,
+    struct buf *why)
+{
+	struct stat	 st;
+	struct buf	 env;
+	char		*p, *end, *nl, *v;
+	int		 rc = 0;
+
+	if (fstat(m->fd, &st) != 0) {
+		buf_printf(why, "%s: fstat: %s", m->id, strerror(errno));
+		return -1;
+	}
+	if (st.st_size < m->env_off ||
+	    st.st_size - m->env_off > SPOOL_ENV_MAX) {
+		buf_printf(why, "%s: queue file changed size", m->id);
+		errno = EINVAL;
+		return -1;
+	}
+	buf_init(&env, SPOOL_ENV_MAX);
+	if (buf_pread(&env, m->fd, (size_t)(st.st_size - m->env_off),
+	    m->env_off) != 0) {
+		buf_printf(why, "%s: read envelope: %s", m->id,
+		    strerror(errno));
+		buf_free(&env);
+		return -1;
+	}
+	p = env.data ? env.data : "";
+	end = p + env.len;
+	while (rc == 0 && p < end &&
+	    (nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		*nl = '\0';
+		if (strchr("RONL", p[0]) != NULL && p[0] != '\0' &&
+		    p[1] == ' ')
+			;	/* a recipient's record */
+		else if (strcmp(p, "end") == 0)
+			break;
+		else if ((v = strstr(p, ": ")) != NULL) {
+			*v = '\0';
+			rc = fn(p, v + 2, arg);
+		}
+		p = nl + 1;
+	}
+	buf_free(&env);
+	return rc;
+}
+
+/*
  * spool_rcpt_update - write recipient idx's state, flags, attempts, next
  * try and reply back in place, then fdatasync.  The message must have
  * been loaded with SPOOL_LOAD_WRITE.

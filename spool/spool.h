@@ -160,6 +160,9 @@ int	 spool_walk(struct spool *, enum spool_dir,
 int	 spool_load(struct spool *, enum spool_dir, const char *id, int flags,
 	    struct spool_msg *, struct buf *why);
 void	 spool_msg_free(struct spool_msg *);
+int	 spool_env_each(struct spool_msg *,
+	    int (*)(const char *key, const char *val, void *), void *,
+	    struct buf *why);
 int	 spool_rcpt_update(struct spool_msg *, size_t idx, struct buf *why);
 int	 spool_set_due(struct spool_msg *, long long when);
 int	 spool_move(struct spool *, const char *id, enum spool_dir from,

@@ -112,7 +112,7 @@ mq_cat(struct mq *mq, const char *id)
 	struct buf		 why;
 	const struct spool_rcpt	*r;
 	const char		*dir;
-	char			 when[MQ_TIME_MAX];
+	char			 when[MQ_TIME_MAX], flags[2] = "-";
 	size_t			 i;
 
 	buf_init(&why, 4096);
@@ -147,9 +147,11 @@ mq_cat(struct mq *mq, const char *id)
 		r = &m.rcpt[i];
 		fputs("recipient: ", stdout);
 		mq_put_printable(stdout, r->addr);
-		printf("\n  state: %s\n  flags: %c\n  attempts: %ld\n"
-		    "  next_try: %s\n", cat_state(r->state), r->flags,
-		    r->attempts, r->next == 0 ? "as soon as possible" :
+		flags[0] = (char)r->flags;
+		printf("\n  state: %s\n", cat_state(r->state));
+		cat_record("  flags", flags, NULL);
+		printf("  attempts: %ld\n  next_try: %s\n", r->attempts,
+		    r->next == 0 ? "as soon as possible" :
 		    mq_time_text(when, sizeof(when), r->next, 1));
 		if (r->reply[0] != '\0')
 			cat_record("  last_reply", r->reply, NULL);

@@ -35,16 +35,14 @@
 #define LIST_REASON_COL	76	/* "(reason)" ends here when it fits */
 #define LIST_NULL_SENDER "MAILER-DAEMON"
 
-struct list_ent {
-	char		 id[SPOOL_ID_MAX];
-	enum spool_dir	 dir;
-};
-
-struct list_ctx {
-	struct list_ent	*ent;
+struct list_walk {
+	struct mq_ent	*ent;
 	size_t		 n, cap;
 	int		 nomem;
 	enum spool_dir	 dir;		/* the directory being walked */
+};
+
+struct list_ctx {
 	size_t		*ord;		/* recipients in print order */
 	size_t		 ordcap;
 	long long	 bytes;		/* content bytes listed */
@@ -54,7 +52,7 @@ struct list_ctx {
 static const struct spool_rcpt *list_rcpt;	/* for list_rcpt_cmp */
 
 static int	 list_add(const char *, const struct stat *, void *);
-static int	 list_ent_cmp(const void *, const void *);
+static int	 mq_ent_cmp(const void *, const void *);
 static int	 list_rcpt_cmp(const void *, const void *);
 static int	 list_order(struct list_ctx *, const struct spool_msg *,
 		    size_t *);
@@ -67,8 +65,8 @@ static const char *list_queue_name(const struct spool_msg *);
 static int
 list_add(const char *id, const struct stat *st, void *arg)
 {
-	struct list_ctx	*c = arg;
-	struct list_ent	*ne;
+	struct list_walk *c = arg;
+	struct mq_ent	*ne;
 	size_t		 cap;
 
 	(void)st;
@@ -87,11 +85,11 @@ list_add(const char *id, const struct stat *st, void *arg)
 	return 0;
 }
 
-/* list_ent_cmp - by queue ID (arrival), then directory */
+/* mq_ent_cmp - by queue ID (arrival), then directory */
 static int
-list_ent_cmp(const void *a, const void *b)
+mq_ent_cmp(const void *a, const void *b)
 {
-	const struct list_ent	*x = a, *y = b;
+	const struct mq_ent	*x = a, *y = b;
 	int			 rc;
 
 	if ((rc = strcmp(x->id, y->id)) != 0)
@@ -257,6 +255,44 @@ list_json(const struct spool_msg *m)
 }
 
 /*
+ * mq_collect - the queue files of the directories in dirmask
+ * (MQ_DIR(SPOOL_INCOMING) and so on), sorted by queue ID and directory; a
+ * file seen twice (it moved while the directories were read) is listed
+ * once.  The array is the caller's to free.  A directory that cannot
+ * be read, or no memory, is fatal (EX_TEMPFAIL).
+ */
+struct mq_ent *
+mq_collect(struct mq *mq, unsigned dirmask, size_t *np)
+{
+	struct list_walk	 w;
+	struct buf		 why;
+	size_t			 i, k;
+	int			 d;
+
+	memset(&w, 0, sizeof(w));
+	buf_init(&why, 4096);
+	for (d = 0; d < SPOOL_NDIRS; d++) {
+		if (!(dirmask & MQ_DIR(d)))
+			continue;
+		w.dir = (enum spool_dir)d;
+		buf_reset(&why);
+		if (spool_walk(&mq->sp, w.dir, list_add, &w, &why) < 0)
+			fatalx(EX_TEMPFAIL, "%s", buf_str(&why));
+		if (w.nomem)
+			fatalx(EX_TEMPFAIL, "out of memory after %zu queue "
+			    "files", w.n);
+	}
+	buf_free(&why);
+	if (w.n > 0)
+		qsort(w.ent, w.n, sizeof(*w.ent), mq_ent_cmp);
+	for (i = k = 0; i < w.n; i++)
+		if (k == 0 || strcmp(w.ent[i].id, w.ent[k - 1].id) != 0)
+			w.ent[k++] = w.ent[i];
+	*np = k;
+	return w.ent;
+}
+
+/*
  * mq_list - list the whole queue (text, or JSON with -j).  A queue
  * file that cannot be read is a warning, not the end of the listing.
  */
@@ -265,29 +301,18 @@ mq_list(struct mq *mq)
 {
 	struct list_ctx		 c;
 	struct spool_msg	 m;
+	struct mq_ent		*ent;
 	struct buf		 why;
-	size_t			 i;
-	int			 d;
+	size_t			 i, n;
 
 	memset(&c, 0, sizeof(c));
 	buf_init(&why, 4096);
-	for (d = 0; d < SPOOL_NDIRS; d++) {
-		c.dir = (enum spool_dir)d;
+	ent = mq_collect(mq, MQ_ALL_DIRS, &n);
+	for (i = 0; i < n; i++) {
 		buf_reset(&why);
-		if (spool_walk(&mq->sp, c.dir, list_add, &c, &why) < 0)
-			fatalx(EX_TEMPFAIL, "%s", buf_str(&why));
-		if (c.nomem)
-			fatalx(EX_TEMPFAIL, "out of memory listing %zu queue "
-			    "files", c.n);
-	}
-	qsort(c.ent, c.n, sizeof(*c.ent), list_ent_cmp);
-	for (i = 0; i < c.n; i++) {
-		/* Seen twice: it moved while the directories were read. */
-		if (i > 0 && strcmp(c.ent[i].id, c.ent[i - 1].id) == 0)
-			continue;
-		buf_reset(&why);
-		if (mq_load(mq, c.ent[i].id, c.ent[i].dir, SPOOL_LOAD_PEEK,
-		    &m, &why) != 0) {
+		if (mq_load(mq, ent[i].id, ent[i].dir, SPOOL_LOAD_PEEK, &m,
+		    &why) != 0) {
+			/* Gone: delivered or deleted since the walk. */
 			if (errno != ENOENT)
 				log_warnx("%s", buf_str(&why));
 			continue;
@@ -310,7 +335,7 @@ mq_list(struct mq *mq)
 			    c.bytes / 1024, c.count, c.count == 1 ? "" : "s");
 	}
 	mq_flush();
-	free(c.ent);
+	free(ent);
 	free(c.ord);
 	buf_free(&why);
 	return mq->status;

@@ -64,6 +64,15 @@ void	 mq_note(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 mq_flush(void);
 
 /* list.c */
+struct mq_ent {
+	char		 id[SPOOL_ID_MAX];
+	enum spool_dir	 dir;
+};
+#define MQ_DIR(d)	(1U << (d))
+#define MQ_ALL_DIRS	(MQ_DIR(SPOOL_INCOMING) | MQ_DIR(SPOOL_QUEUE) | \
+			    MQ_DIR(SPOOL_HOLD))
+
+struct mq_ent *mq_collect(struct mq *, unsigned dirmask, size_t *);
 int	 mq_list(struct mq *);
 
 /* cat.c */

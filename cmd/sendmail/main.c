@@ -45,7 +45,6 @@ static const char *const sm_keep_env[] = { "TZ", NULL };
 static void	 usage(void) __attribute__((noreturn));
 static void	 sm_option_o(struct sm *, const char *);
 static void	 sm_load_config(struct sm *, const char *env_config);
-static int	 sm_config_dir_allowed(const char *);
 static int	 sm_print_config(struct sm *);
 static int	 sm_verify(struct sm *);
 static void	 sm_identity(struct sm *);
@@ -181,37 +180,6 @@ sm_option_o(struct sm *sm, const char *arg)
 	}
 }
 
-/*
- * sm_config_dir_allowed - whether a configuration in dir may be read
- * with the group kept: only when the default configuration lists it in
- * alternate_config_directories (Postfix's rule).
- */
-static int
-sm_config_dir_allowed(const char *path)
-{
-	struct buf	 why;
-	char		**dirs, *dir, *slash;
-	size_t		 i;
-	int		 ok = 0;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
-		*slash = '\0';
-	buf_init(&why, 4096);
-	if (conf_load(CONF_DEFAULT_PATH, &why) == 0) {
-		dirs = conf_list("alternate_config_directories");
-		for (i = 0; dirs[i] != NULL; i++)
-			if (strcmp(dirs[i], dir) == 0 ||
-			    strcmp(dirs[i], path) == 0)
-				ok = 1;
-		conf_list_free(dirs);
-	}
-	conf_reset();
-	buf_free(&why);
-	free(dir);
-	return ok;
-}
-
 /* sm_load_config - read the configuration, dropping the group first
  * when the caller chose it */
 static void
@@ -235,7 +203,7 @@ sm_load_config(struct sm *sm, const char *env_config)
 	}
 	if (priv_is_setgid() && (sm->noverrides > 0 ||
 	    (strcmp(path, CONF_DEFAULT_PATH) != 0 &&
-	    !sm_config_dir_allowed(path))))
+	    !conf_trusted_dir(path))))
 		priv_group_drop();
 	buf_init(&why, 8192);
 	for (i = 0; i < sm->noverrides; i++)
