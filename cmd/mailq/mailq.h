@@ -52,7 +52,7 @@ struct mq {
 	const char	*mail_owner;	/* its name, from the configuration */
 	uid_t		 owner_uid;	/* its uid, when it exists */
 	int		 have_owner;
-	int		 private_spool;	/* queue_directory is the caller's */
+	int		 spool_owner;	/* queue_directory is the caller's */
 	int		 status;	/* exit status so far */
 };
 

@@ -52,7 +52,6 @@ static const char *const mq_op_verb[MQ_NOPS] = {
 
 static void	 usage(void) __attribute__((noreturn));
 static void	 mq_add_id(struct mq_ids *, const char *);
-static int	 mq_config_dir_allowed(const char *);
 static void	 mq_load_config(struct mq *, const char *env_config);
 static void	 mq_authorize(struct mq *, const char *verb);
 static void	 mq_open_spool(struct mq *);
@@ -158,41 +157,6 @@ mq_add_id(struct mq_ids *l, const char *id)
 }
 
 /*
- * mq_config_dir_allowed - whether a configuration in dir may be read
- * with the group kept: only when the default configuration lists it in
- * alternate_config_directories (Postfix's rule).
- *
- * XXX The same rule as sendmail's sm_config_dir_allowed (cmd/sendmail/
- * main.c); both should call one function in common/ once it moves
- * there.  Until then this is a copy, on purpose and reported.
- */
-static int
-mq_config_dir_allowed(const char *path)
-{
-	struct buf	 why;
-	char		**dirs, *dir, *slash;
-	size_t		 i;
-	int		 ok = 0;
-
-	dir = xstrdup(path);
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir)
-		*slash = '\0';
-	buf_init(&why, 4096);
-	if (conf_load(CONF_DEFAULT_PATH, &why) == 0) {
-		dirs = conf_list("alternate_config_directories");
-		for (i = 0; dirs[i] != NULL; i++)
-			if (strcmp(dirs[i], dir) == 0 ||
-			    strcmp(dirs[i], path) == 0)
-				ok = 1;
-		conf_list_free(dirs);
-	}
-	conf_reset();
-	buf_free(&why);
-	free(dir);
-	return ok;
-}
-
-/*
  * mq_load_config - read the configuration, as sendmail does: -C, else
  * CORREO_CONFIG, else the default; a directory means its correo.conf.
  * The group goes first when the caller chose the file or overrides.
@@ -217,7 +181,7 @@ mq_load_config(struct mq *mq, const char *env_config)
 	}
 	if (priv_is_setgid() && (mq->noverrides > 0 ||
 	    (strcmp(path, CONF_DEFAULT_PATH) != 0 &&
-	    !mq_config_dir_allowed(path))))
+	    !conf_trusted_dir(path))))
 		priv_group_drop();
 	buf_init(&why, 8192);
 	for (i = 0; i < mq->noverrides; i++)
@@ -237,7 +201,7 @@ mq_load_config(struct mq *mq, const char *env_config)
 	}
 	if (stat(conf_get("queue_directory"), &st) == 0 &&
 	    st.st_uid == getuid())
-		mq->private_spool = 1;
+		mq->spool_owner = 1;
 }
 
 /*
@@ -251,7 +215,7 @@ mq_authorize(struct mq *mq, const char *verb)
 	uid_t	 uid = getuid();
 
 	if (uid == 0 || (mq->have_owner && uid == mq->owner_uid) ||
-	    mq->private_spool)
+	    mq->spool_owner)
 		return;
 	fprintf(stderr, "%s: permission denied: only root or the mail owner "
 	    "(%s) may %s messages\n", log_progname(), mq->mail_owner, verb);
@@ -262,9 +226,10 @@ mq_authorize(struct mq *mq, const char *verb)
 }
 
 /*
- * mq_open_spool - open every queue directory, with the group; a
- * private spool (the caller's own, not set-group-ID) gets its missing
- * directories made, as sendmail makes them
+ * mq_open_spool - open every queue directory, with the group.  A
+ * private spool (no group held, and the caller is the mail owner or
+ * owns queue_directory) gets its missing directories made, as sendmail
+ * makes them.
  */
 static void
 mq_open_spool(struct mq *mq)
@@ -272,7 +237,8 @@ mq_open_spool(struct mq *mq)
 	struct buf	 why;
 	int		 flags = SPOOL_ADMIN, saved;
 
-	if (mq->private_spool && getuid() != 0 && !priv_is_setgid())
+	if (!priv_is_setgid() && (mq->spool_owner ||
+	    (mq->have_owner && getuid() == mq->owner_uid)))
 		flags |= SPOOL_CREATE;
 	buf_init(&why, 4096);
 	priv_group_on();
