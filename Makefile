@@ -101,7 +101,7 @@ $(FLOOR): bench/floor.c
 
 $(BUILD)/fuzz/%: t/fuzz/%.c $(COMMON_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(COMMON_SRC) -ldl
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(IDN_CFLAGS) -o $@ $< $(COMMON_SRC) -ldl
 
 fuzz-build: $(FUZZ_BINS)
 

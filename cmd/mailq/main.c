@@ -270,6 +270,7 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);	/* EPIPE ends the listing quietly */
 	log_init("mailq", "mailq");
 
+	opterr = 0;
 	while ((c = getopt(argc, argv, MQ_OPTSTRING)) != -1) {
 		switch (c) {
 		case 'C':
@@ -306,6 +307,13 @@ main(int argc, char **argv)
 			mq.admin = 1;
 			break;
 		default:
+			if (optopt != 0 && optopt != ':' &&
+			    strchr(MQ_OPTSTRING, optopt) != NULL)
+				fprintf(stderr, "mailq: -%c needs an "
+				    "argument\n", optopt);
+			else
+				fprintf(stderr, "mailq: unknown option "
+				    "-%c\n", optopt);
 			usage();
 		}
 	}

@@ -13,6 +13,7 @@ int	 h_addr_qualify(int, char **);
 int	 h_idn(int, char **);
 int	 h_hdr(int, char **);
 int	 h_spool_dump(int, char **);
+int	 h_spool_fill(int, char **);
 int	 h_spool_check(int, char **);
 
 #define HELPER_COMMANDS \
@@ -24,6 +25,7 @@ int	 h_spool_check(int, char **);
 	{ "idn", h_idn, "< one domain per line (to A-labels)" }, \
 	{ "hdr", h_hdr, "< message  (header parser events)" }, \
 	{ "spool-dump", h_spool_dump, "file  (a queue file's records)" }, \
+	{ "spool-fill", h_spool_fill, "[options] N  (queue N messages)" }, \
 	{ "spool-check", h_spool_check, "queue_dir  (every message loads)" },
 
 #endif

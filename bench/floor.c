@@ -1,0 +1,276 @@
+/*
+ * floor.c - the physical floor for durable queuing, and the bench driver
+ *
+ * bench-floor DIR <message
+ *	The floor: read the message from standard input into a new file
+ *	DIR/.tmp.PID, fsync it, rename it to DIR/SEC.NSEC.PID and fsync
+ *	DIR.  Nothing less can hand a message over durably; an MTA's
+ *	submission program does at least this plus its own start-up.
+ *
+ * bench-floor -r N [-j J] -i FILE [-q] -- COMMAND [ARG...]
+ *	The driver: run COMMAND N times by fork+exec, J at a time
+ *	(default 1), each with FILE as standard input and standard output
+ *	on /dev/null (standard error too with -q).  It prints one line,
+ *	"runs=N seconds=S rate=R", and exits 0, or exits 1 at the first
+ *	run that fails (exit status not 0, or a signal) after waiting for
+ *	the runs still going.
+ *
+ * Self-contained on purpose (no libcommon): the Makefile links it
+ * statically when it can, so its own start-up costs next to nothing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FLOOR_EX_USAGE		64
+#define FLOOR_EX_TEMPFAIL	75
+#define FLOOR_BUFSIZE		65536
+#define FLOOR_MAXRUNS		10000000
+#define FLOOR_MAXJOBS		64
+
+static int	floor_queue(const char *);
+static int	floor_copy(int, int);
+static int	floor_drive(long, long, const char *, int, char **);
+static pid_t	floor_spawn(const char *, int, char **);
+static int	floor_reap(long *, pid_t *);
+static long	floor_number(const char *, long);
+static double	floor_now(void);
+static void	floor_usage(void);
+
+/* floor_copy - copy fd in to fd out until end of file */
+static int
+floor_copy(int in, int out)
+{
+	static char	 buf[FLOOR_BUFSIZE];
+	ssize_t		 n, w, off;
+
+	for (;;) {
+		n = read(in, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n == 0 ? 0 : -1;
+		for (off = 0; off < n; off += w) {
+			w = write(out, buf + off, (size_t)(n - off));
+			if (w == -1 && errno == EINTR)
+				w = 0;
+			else if (w <= 0)
+				return -1;
+		}
+	}
+}
+
+/* floor_queue - write stdin to a new file in dir, durably */
+static int
+floor_queue(const char *dir)
+{
+	struct timespec	 ts;
+	char		 tmp[PATH_MAX], final[PATH_MAX];
+	int		 fd, dfd;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	if (snprintf(tmp, sizeof(tmp), "%s/.tmp.%ld", dir,
+	    (long)getpid()) >= (int)sizeof(tmp) ||
+	    snprintf(final, sizeof(final), "%s/%lld.%09ld.%ld", dir,
+	    (long long)ts.tv_sec, ts.tv_nsec, (long)getpid()) >=
+	    (int)sizeof(final)) {
+		fprintf(stderr, "bench-floor: %s: path too long\n", dir);
+		return FLOOR_EX_USAGE;
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		perror(tmp);
+		return FLOOR_EX_TEMPFAIL;
+	}
+	if (floor_copy(0, fd) == -1 || fsync(fd) == -1 || close(fd) == -1) {
+		perror(tmp);
+		unlink(tmp);
+		return FLOOR_EX_TEMPFAIL;
+	}
+	if (rename(tmp, final) == -1) {
+		perror(final);
+		unlink(tmp);
+		return FLOOR_EX_TEMPFAIL;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(dfd) == -1) {
+		perror(dir);
+		return FLOOR_EX_TEMPFAIL;
+	}
+	close(dfd);
+	return 0;
+}
+
+/* floor_now - a monotonic clock in seconds */
+static double
+floor_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* floor_number - a decimal in [1, max], or -1 */
+static long
+floor_number(const char *s, long max)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 1 || v > max)
+		return -1;
+	return v;
+}
+
+/* floor_spawn - start one run of argv with input from path */
+static pid_t
+floor_spawn(const char *path, int quiet, char **argv)
+{
+	pid_t	 pid;
+	int	 in, null;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	if ((in = open(path, O_RDONLY)) == -1 ||
+	    (null = open("/dev/null", O_WRONLY)) == -1 ||
+	    dup2(in, 0) == -1 || dup2(null, 1) == -1 ||
+	    (quiet && dup2(null, 2) == -1)) {
+		perror(path);
+		_exit(FLOOR_EX_TEMPFAIL);
+	}
+	close(in);
+	close(null);
+	execvp(argv[0], argv);
+	perror(argv[0]);
+	_exit(127);
+}
+
+/* floor_reap - wait for one run; -1 if it failed, with *bad its status */
+static int
+floor_reap(long *running, pid_t *bad)
+{
+	pid_t	 pid;
+	int	 status;
+
+	while ((pid = waitpid(-1, &status, 0)) == -1 && errno == EINTR)
+		;
+	if (pid == -1) {
+		perror("waitpid");
+		*running = 0;
+		return -1;
+	}
+	(*running)--;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		return 0;
+	if (WIFEXITED(status))
+		fprintf(stderr, "bench-floor: run exited %d\n",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		fprintf(stderr, "bench-floor: run killed by signal %d\n",
+		    WTERMSIG(status));
+	*bad = pid;
+	return -1;
+}
+
+/* floor_drive - run argv n times, jobs at a time; print the rate */
+static int
+floor_drive(long n, long jobs, const char *path, int quiet, char **argv)
+{
+	double	 t0, t;
+	long	 started, running;
+	pid_t	 pid, bad;
+	int	 failed;
+
+	failed = 0;
+	bad = 0;
+	running = 0;
+	t0 = floor_now();
+	for (started = 0; started < n && !failed; started++) {
+		while (running >= jobs && !failed)
+			failed = floor_reap(&running, &bad) == -1;
+		if (failed)
+			break;
+		if ((pid = floor_spawn(path, quiet, argv)) == -1) {
+			perror("fork");
+			failed = 1;
+			break;
+		}
+		running++;
+	}
+	while (running > 0)
+		if (floor_reap(&running, &bad) == -1)
+			failed = 1;
+	t = floor_now() - t0;
+	if (failed) {
+		fprintf(stderr, "bench-floor: %s: failed after %ld of %ld "
+		    "runs\n", argv[0], started, n);
+		return 1;
+	}
+	printf("runs=%ld seconds=%.6f rate=%.1f\n", n, t,
+	    t > 0 ? (double)n / t : 0.0);
+	return 0;
+}
+
+/* floor_usage - say how to call us and exit */
+static void
+floor_usage(void)
+{
+	fprintf(stderr, "usage: bench-floor DIR <message\n"
+	    "       bench-floor -r N [-j J] -i FILE [-q] -- COMMAND "
+	    "[ARG...]\n");
+	exit(FLOOR_EX_USAGE);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char	*input;
+	long		 runs, jobs;
+	int		 ch, quiet;
+
+	runs = 0;
+	jobs = 1;
+	quiet = 0;
+	input = NULL;
+	while ((ch = getopt(argc, argv, "+i:j:qr:")) != -1) {
+		switch (ch) {
+		case 'i':
+			input = optarg;
+			break;
+		case 'j':
+			if ((jobs = floor_number(optarg, FLOOR_MAXJOBS)) == -1)
+				floor_usage();
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'r':
+			if ((runs = floor_number(optarg, FLOOR_MAXRUNS)) == -1)
+				floor_usage();
+			break;
+		default:
+			floor_usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (runs == 0) {
+		if (argc != 1 || input != NULL)
+			floor_usage();
+		return floor_queue(argv[0]);
+	}
+	if (argc < 1 || input == NULL)
+		floor_usage();
+	return floor_drive(runs, jobs, input, quiet, argv);
+}
