@@ -225,14 +225,15 @@ out:
 }
 
 /*
- * admin_stdin - "-": the IDs on stdin, one per line; a trailing "*" or
- * "!" (as the listing prints them) is dropped.  Returns how many were
+ * admin_stdin - "-": the IDs on stdin, one per line; white space
+ * around them and a "*" or "!" after them (as the listing prints
+ * them) are dropped, empty lines skipped.  Returns how many were
  * done.
  */
 static size_t
 admin_stdin(struct mq *mq, enum mq_op op)
 {
-	char	 line[MQ_ID_LINE_MAX];
+	char	 line[MQ_ID_LINE_MAX], *id;
 	size_t	 len, done = 0;
 	int	 c, toolong;
 
@@ -251,9 +252,10 @@ admin_stdin(struct mq *mq, enum mq_op op)
 		    line[len - 1] == ' ' || line[len - 1] == '\t' ||
 		    line[len - 1] == '*' || line[len - 1] == '!'))
 			line[--len] = '\0';
-		if (len == 0)
+		id = line + strspn(line, " \t");
+		if (*id == '\0')
 			continue;
-		if (admin_one(mq, op, line, SPOOL_INCOMING, 1) == ADMIN_DONE)
+		if (admin_one(mq, op, id, SPOOL_INCOMING, 1) == ADMIN_DONE)
 			done++;
 	}
 	if (ferror(stdin)) {

@@ -213,7 +213,8 @@ sm_load_config(struct sm *sm, const char *env_config)
 		fatalx(EX_CONFIG, "%s", buf_str(&why));
 	buf_free(&why);
 	sm->config = conf_path();
-	if (log_open(conf_get("syslog_name"), conf_get("maillog_file")) != 0)
+	if (log_open(sm->log_label ? sm->log_label : conf_get("syslog_name"),
+	    conf_get("maillog_file")) != 0)
 		log_warn("open maillog_file %s", conf_get("maillog_file"));
 	sm->private_spool = !priv_is_setgid() &&
 	    (pw = getpwnam(conf_get("mail_owner"))) != NULL &&
@@ -448,11 +449,8 @@ main(int argc, char **argv)
 		case 'I':
 			sm.mode = SM_MODE_NEWALIASES;
 			break;
-		case 'L':		/* the log label */
-			sm.overrides = xreallocarray(sm.overrides,
-			    sm.noverrides + 1, sizeof(char *));
-			sm.overrides[sm.noverrides++] =
-			    xasprintf("syslog_name=%s", optarg);
+		case 'L':		/* the log label (syslog_name) */
+			sm.log_label = optarg;
 			break;
 		case 'N':
 			if (!sm_check_notify(optarg)) {

@@ -59,6 +59,7 @@ struct sm {
 	const char	*body;		/* -B: 7BIT or 8BITMIME */
 	const char	*alias_file;	/* -oA */
 	const char	*config;	/* -C */
+	const char	*log_label;	/* -L: syslog_name for this run */
 	char		**overrides;	/* -O name=value */
 	size_t		 noverrides;
 	const char	*runq_flag;	/* -qI / -qR / -qS as runq's -I -R -S */

@@ -72,6 +72,7 @@ struct submit {
 	struct buf		 out;		/* scratch for rewritten text */
 	struct buf		 why;
 	char			 date[64];
+	char			 arrival[64];	/* "SECONDS.USEC" */
 };
 
 static struct submit	*cleanup_sub;
@@ -217,10 +218,10 @@ put(struct submit *s, const void *p, size_t n)
 				s->eightbit = 1;
 				break;
 			}
+	/* Whatever stops a write (space, quota, size limit, I/O) may pass. */
 	if (spool_write(&s->w, p, n) != 0)
-		submit_fail(s, (errno == ENOSPC || errno == EDQUOT ||
-		    errno == EFBIG || errno == EIO) ? EX_TEMPFAIL : EX_IOERR,
-		    "write queue file: %s", strerror(errno));
+		submit_fail(s, EX_TEMPFAIL, "write queue file: %s",
+		    strerror(errno));
 }
 
 /* put_line - a line and its LF */
@@ -514,6 +515,7 @@ mail_error(struct submit *s, const char *msg)
 	struct sm		*sm = s->sm;
 	struct spool_writer	 w;
 	struct buf		 t, why;
+	char			 origin[512];
 	const char		*to;
 	int			 rc = -1, opened = 0;
 
@@ -539,8 +541,10 @@ mail_error(struct submit *s, const char *msg)
 		return -1;
 	rc = -1;
 	if (spool_write(&w, t.data, t.len) == 0 &&
-	    spool_env(&w, "time", "0") == 0 &&
-	    spool_env(&w, "origin", "local notice") == 0 &&
+	    spool_env(&w, "time", s->arrival) == 0 &&
+	    bsnprintf(origin, sizeof(origin), "local uid=%lu user=%s",
+	    (unsigned long)sm->uid, sm->login) == 0 &&
+	    spool_env(&w, "origin", origin) == 0 &&
 	    spool_env(&w, "sender", "") == 0 &&
 	    spool_add_rcpt(&w, to, NULL, NULL) == 0 &&
 	    spool_finish(&w, &why) == 0) {
@@ -587,6 +591,8 @@ submit(struct sm *sm)
 	buf_init(&s->out, (size_t)conf_size("header_size_limit") * 2 + 1024);
 	buf_init(&s->why, 4096);
 	buf_init(&addr, ADDR_CANON_MAX);
+	(void)bsnprintf(s->arrival, sizeof(s->arrival), "%lld.000000",
+	    (long long)now);
 	localtime_r(&now, &tm);
 	strftime(s->date, sizeof(s->date), "%a, %d %b %Y %H:%M:%S %z (%Z)",
 	    &tm);

@@ -26,9 +26,12 @@
  *		-m file		the content (default a short message)
  *		-t time		the "time" record (default now)
  *		-e key=value	one more envelope record (repeatable)
- *		-a attempts, -n next, -R reply
+ *		-a attempts, -n next
  *				written into every recipient afterwards
  *				with spool_rcpt_update
+ *		-R reply	the last reply, likewise: one -R for every
+ *				recipient, or one per recipient in order
+ *				("" for none)
  *		-S states	recipient i gets state states[i] (P D F B)
  *		-X		write the -R reply as it is, control
  *				characters included, past the cleaning
@@ -72,7 +75,8 @@ struct h_fill {
 	size_t		 nenv;
 	const char	*time;
 	const char	*states;
-	const char	*reply;
+	const char	*reply[H_FILL_RCPTS];
+	size_t		 nreply;
 	long long	 attempts, next;
 	int		 set_attempts, set_next, raw;
 	enum spool_dir	 dir;
@@ -191,7 +195,7 @@ h_fill_usage(void)
 	fprintf(stderr, "usage: spool-fill [-X] [-q dir] [-f sender] "
 	    "[-r rcpt]... [-m file] [-t time]\n"
 	    "                  [-e key=value]... [-a attempts] [-n next] "
-	    "[-R reply] [-S states]\n"
+	    "[-R reply]... [-S states]\n"
 	    "                  [-D incoming|queue|hold] N\n");
 	return 2;
 }
@@ -227,6 +231,7 @@ h_fill_update(struct h_fill *f, struct spool *sp, const char *id,
 {
 	struct spool_msg	 m;
 	struct spool_rcpt	*r;
+	const char		*reply;
 	char			 raw[SPOOL_REPLY_MAX];
 	size_t			 i, n;
 	int			 rc = 0;
@@ -242,23 +247,27 @@ h_fill_update(struct h_fill *f, struct spool *sp, const char *id,
 			r->attempts = (long)f->attempts;
 		if (f->set_next)
 			r->next = f->next;
-		if (f->reply != NULL && !f->raw &&
-		    str_copy(r->reply, sizeof(r->reply), f->reply) != 0) {
+		reply = f->nreply == 1 ? f->reply[0] : i < f->nreply ?
+		    f->reply[i] : NULL;
+		if (reply != NULL && *reply == '\0')
+			reply = NULL;
+		if (reply != NULL && !f->raw &&
+		    str_copy(r->reply, sizeof(r->reply), reply) != 0) {
 			buf_printf(why, "-R: reply too long");
 			rc = -1;
 			break;
 		}
 		rc = spool_rcpt_update(&m, i, why);
-		if (rc == 0 && f->reply != NULL && f->raw) {
-			n = strlen(f->reply);
-			if (n > sizeof(raw) || memchr(f->reply, '\n', n)) {
+		if (rc == 0 && reply != NULL && f->raw) {
+			n = strlen(reply);
+			if (n > sizeof(raw) || memchr(reply, '\n', n)) {
 				buf_printf(why, "-R: reply too long or "
 				    "holds a newline");
 				rc = -1;
 				break;
 			}
 			memset(raw, ' ', sizeof(raw));
-			memcpy(raw, f->reply, n);
+			memcpy(raw, reply, n);
 			if (pwrite(m.fd, raw, sizeof(raw), r->reply_off) !=
 			    (ssize_t)sizeof(raw)) {
 				buf_printf(why, "pwrite: %s", strerror(errno));
@@ -312,7 +321,7 @@ h_fill_one(struct h_fill *f, struct spool *sp, struct buf *why)
 		spool_abort(&w);
 		return -1;
 	}
-	if ((f->set_attempts || f->set_next || f->reply || f->states) &&
+	if ((f->set_attempts || f->set_next || f->nreply || f->states) &&
 	    h_fill_update(f, sp, w.id, why) != 0)
 		return -1;
 	if (f->dir != SPOOL_INCOMING &&
@@ -350,7 +359,9 @@ h_spool_fill(int argc, char **argv)
 				return h_fill_usage();
 			break;
 		case 'R':
-			f.reply = optarg;
+			if (f.nreply == H_FILL_RCPTS)
+				return h_fill_usage();
+			f.reply[f.nreply++] = optarg;
 			break;
 		case 'S':
 			f.states = optarg;
