@@ -35,6 +35,7 @@
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/priv.h"
+#include "common/setup.h"
 #include "common/util.h"
 #include "cmd/sendmail/sendmail.h"
 
@@ -180,46 +181,17 @@ sm_option_o(struct sm *sm, const char *arg)
 	}
 }
 
-/* sm_load_config - read the configuration, dropping the group first
- * when the caller chose it */
+/* sm_load_config - read the configuration; note a private spool */
 static void
 sm_load_config(struct sm *sm, const char *env_config)
 {
-	struct buf	 why;
-	struct stat	 st;
 	struct passwd	*pw;
-	const char	*path = CONF_DEFAULT_PATH;
-	char		*dirpath = NULL;
-	size_t		 i;
 
-	if (sm->config != NULL)
-		path = sm->config;
-	else if (env_config != NULL && *env_config != '\0')
-		path = env_config;
-	/* -C may name the directory that holds correo.conf. */
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		dirpath = xasprintf("%s/correo.conf", path);
-		path = dirpath;
-	}
-	if (priv_is_setgid() && (sm->noverrides > 0 ||
-	    (strcmp(path, CONF_DEFAULT_PATH) != 0 &&
-	    !conf_trusted_dir(path))))
-		priv_group_drop();
-	buf_init(&why, 8192);
-	for (i = 0; i < sm->noverrides; i++)
-		if (conf_override(sm->overrides[i], &why) != 0)
-			fatalx(EX_USAGE, "%s", buf_str(&why));
-	if (conf_load(path, &why) != 0)
-		fatalx(EX_CONFIG, "%s", buf_str(&why));
-	buf_free(&why);
-	sm->config = conf_path();
-	if (log_open(sm->log_label ? sm->log_label : conf_get("syslog_name"),
-	    conf_get("maillog_file")) != 0)
-		log_warn("open maillog_file %s", conf_get("maillog_file"));
+	sm->config = setup_config(sm->config, env_config, sm->overrides,
+	    sm->noverrides, sm->log_label);
 	sm->private_spool = !priv_is_setgid() &&
 	    (pw = getpwnam(conf_get("mail_owner"))) != NULL &&
 	    pw->pw_uid == getuid();
-	free(dirpath);
 }
 
 /* sm_identity - the submitter, from the kernel's real uid */
