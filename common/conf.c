@@ -77,7 +77,7 @@ static const struct conf_param conf_params[] = {
 	    "$myhostname, localhost.$mydomain, localhost", 0, 0, 0, 0 },
 	{ "recipient_delimiter", CONF_STR, "", 0, 0, 0, 0 },
 	{ "message_size_limit", CONF_SIZE, "10240000", 0, CONF_NOMAX, 0, 0 },
-	{ "header_size_limit", CONF_SIZE, "102400", 1024, CONF_NOMAX, 0, 0 },
+	{ "header_size_limit", CONF_SIZE, "102400", 1000, CONF_NOMAX, 0, 0 },
 	{ "line_length_limit", CONF_INT, "2048", 80, INT_MAX, 0, 0 },
 	{ "hopcount_limit", CONF_INT, "50", 1, INT_MAX, 0, 0 },
 	{ "queue_directory", CONF_STR, "/var/spool/correo", 0, 0, 0, 0 },

@@ -75,7 +75,7 @@ test_expect_success '-H: a message still owned by its submitter goes to incoming
 		chown nobody "spool/hold/$id" &&
 		mailq -H "$id" 2>err
 	else
-		mailq -o mail_owner=nobody -H "$id" 2>err
+		mailq -o mail_owner=root -H "$id" 2>err
 	fi &&
 	test "$(where "$id")" = incoming &&
 	grep "^mailq: Released from hold: 1 message\$" err &&

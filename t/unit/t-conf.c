@@ -466,8 +466,11 @@ t_errors(void)
 	    ==, -1);
 	check_str(buf_str(&t_why), t_fmt("%s, line 1: header_size_limit: "
 	    "bad value \"50correo\": not a size in bytes", t_path));
-	check_int(t_load("header_size_limit = $hopcount_limit\n"), ==, 0);
-	check_int(conf_size("header_size_limit"), ==, 50);
+	check_int(t_load("header_size_limit = ${hopcount_limit}00\n"), ==, 0);
+	check_int(conf_size("header_size_limit"), ==, 5000);
+	check_int(t_load("header_size_limit = 999\n"), ==, -1);
+	check_str(buf_str(&t_why), t_fmt("%s, line 1: header_size_limit: "
+	    "bad value \"999\": too small (minimum 1000)", t_path));
 
 	/* Lines: 64 KiB, physical or logical. */
 	buf_init(&big, 1 << 20);
