@@ -173,7 +173,7 @@ test_expect_success 'messages being delivered (flock held) are marked "*"' '
 	{ ( exec 9<"spool/queue/$id" && flock 9 && : >locked &&
 	    exec sleep 60 ) & } &&
 	pid=$! &&
-	test_when_finished "kill $pid" &&
+	test_when_finished "kill $pid; wait $pid; :" &&
 	n=0 &&
 	while [ ! -f locked ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done &&
 	test -f locked &&
@@ -263,6 +263,50 @@ test_expect_success PYTHON3 '-j is valid JSON whatever the queue holds' '
 	mailq -j >out &&
 	python3 check-json.py <out &&
 	python3 -c "import json,sys; [json.loads(l) for l in sys.stdin]" <out &&
+	clean_queue
+'
+
+cat >random-queue.py <<'EOF'
+import json, random, subprocess
+rng = random.Random(3000)
+want = {}
+for i in range(200):
+    n = rng.randint(1, 40)
+    if i % 3 == 0:
+        # valid UTF-8, with control characters, quotes and backslashes
+        addr = "".join(chr(rng.choice([rng.randint(1, 0x7f),
+            rng.randint(0xa0, 0x7ff), rng.randint(0x800, 0xd7ff),
+            rng.randint(0x10000, 0x10ffff), ord('"'), ord('\\')]))
+            for _ in range(n)).replace("\n", "").replace("\r", "")
+        addr = (addr or "x").encode()
+    else:
+        addr = bytes(b for b in (rng.randint(1, 255) for _ in range(n))
+                     if b not in (10, 13)) or b"x"
+    reply = bytes(b for b in (rng.randint(1, 255) for _ in range(60))
+                  if b not in (10, 13))
+    out = subprocess.run([b"correo-test", b"spool-fill", b"-m", b"msg",
+                          b"-r", addr, b"-R", reply, b"-X", b"1"],
+                         check=True, stdout=subprocess.PIPE).stdout
+    want[out.decode().strip()] = addr
+text = subprocess.run(["mailq"], check=True, stdout=subprocess.PIPE).stdout
+text.decode("utf-8")                    # well-formed UTF-8 only
+assert not any((b < 0x20 and b != 10) or b == 0x7f for b in text)
+lines = subprocess.run(["mailq", "-j"], check=True,
+                       stdout=subprocess.PIPE).stdout.splitlines()
+assert len(lines) == len(want), (len(lines), len(want))
+for line in lines:
+    o = json.loads(line)
+    addr = want[o["queue_id"]]
+    got = o["recipients"][0]["address"]
+    try:
+        assert got == addr.decode("utf-8"), (got, addr)
+    except UnicodeDecodeError:
+        assert "\ufffd" in got, (got, addr)
+print("ok", len(lines))
+EOF
+
+test_expect_success PYTHON3 '-j and the listing stay valid for random bytes' '
+	python3 random-queue.py &&
 	clean_queue
 '
 

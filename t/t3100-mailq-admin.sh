@@ -229,7 +229,7 @@ test_expect_success 'a message being delivered is left alone, exit 75' '
 	busy=$(fill -D queue 1) &&
 	fill 2 >others &&
 	lock_file "spool/queue/$busy" &&
-	test_when_finished "kill $locker" &&
+	test_when_finished "kill $locker; wait $locker; :" &&
 	test_expect_code 75 mailq -d "$busy" 2>err &&
 	grep "^mailq: warning: $busy: being delivered: not deleted\$" err &&
 	test_expect_code 75 mailq -h "$busy" 2>err &&

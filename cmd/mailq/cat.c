@@ -133,8 +133,7 @@ mq_cat(struct mq *mq, const char *id)
 	}
 	dir = spool_dir_name(m.dir);
 	printf("*** ENVELOPE RECORDS %s/%s ***\n", dir, m.id);
-	printf("queue_name: %s\n", m.dir == SPOOL_HOLD ? "hold" : m.busy ?
-	    "active" : m.dir == SPOOL_QUEUE ? "deferred" : "incoming");
+	printf("queue_name: %s\n", mq_queue_name(&m));
 	printf("message_size: %lld\n", (long long)m.content_len);
 	printf("message_arrival_time: %s\n", mq_time_text(when, sizeof(when),
 	    mq_arrival(&m), 1));

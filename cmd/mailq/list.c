@@ -52,14 +52,13 @@ struct list_ctx {
 static const struct spool_rcpt *list_rcpt;	/* for list_rcpt_cmp */
 
 static int	 list_add(const char *, const struct stat *, void *);
-static int	 mq_ent_cmp(const void *, const void *);
+static int	 list_ent_cmp(const void *, const void *);
 static int	 list_rcpt_cmp(const void *, const void *);
 static int	 list_order(struct list_ctx *, const struct spool_msg *,
 		    size_t *);
 static void	 list_text(struct mq *, struct list_ctx *,
 		    const struct spool_msg *);
 static void	 list_json(const struct spool_msg *);
-static const char *list_queue_name(const struct spool_msg *);
 
 /* list_add - spool_walk callback: remember one queue file */
 static int
@@ -85,9 +84,9 @@ list_add(const char *id, const struct stat *st, void *arg)
 	return 0;
 }
 
-/* mq_ent_cmp - by queue ID (arrival), then directory */
+/* list_ent_cmp - by queue ID (arrival), then directory */
 static int
-mq_ent_cmp(const void *a, const void *b)
+list_ent_cmp(const void *a, const void *b)
 {
 	const struct mq_ent	*x = a, *y = b;
 	int			 rc;
@@ -141,21 +140,6 @@ list_order(struct list_ctx *c, const struct spool_msg *m, size_t *np)
 	list_rcpt = NULL;
 	*np = n;
 	return 0;
-}
-
-/* list_queue_name - the JSON queue_name: Postfix's names for ours */
-static const char *
-list_queue_name(const struct spool_msg *m)
-{
-	switch (m->dir) {
-	case SPOOL_INCOMING:
-		return m->busy ? "active" : "incoming";
-	case SPOOL_QUEUE:
-		return m->busy ? "active" : "deferred";
-	case SPOOL_HOLD:
-	default:
-		return "hold";
-	}
 }
 
 /*
@@ -228,7 +212,7 @@ list_json(const struct spool_msg *m)
 	size_t			 i, k = 0;
 
 	fputs("{\"queue_name\": ", stdout);
-	mq_put_json(stdout, list_queue_name(m));
+	mq_put_json(stdout, mq_queue_name(m));
 	fputs(", \"queue_id\": ", stdout);
 	mq_put_json(stdout, m->id);
 	printf(", \"arrival_time\": %lld, \"message_size\": %lld, "
@@ -284,7 +268,7 @@ mq_collect(struct mq *mq, unsigned dirmask, size_t *np)
 	}
 	buf_free(&why);
 	if (w.n > 0)
-		qsort(w.ent, w.n, sizeof(*w.ent), mq_ent_cmp);
+		qsort(w.ent, w.n, sizeof(*w.ent), list_ent_cmp);
 	for (i = k = 0; i < w.n; i++)
 		if (k == 0 || strcmp(w.ent[i].id, w.ent[k - 1].id) != 0)
 			w.ent[k++] = w.ent[i];

@@ -33,7 +33,7 @@ enum mq_op {
 };
 
 struct mq_ids {
-	char	**ids;		/* as given: IDs, "ALL" or "-" */
+	const char **ids;	/* as given: IDs, "ALL" or "-" */
 	size_t	 n;
 	int	 all;		/* "ALL" was among them */
 };
@@ -87,5 +87,6 @@ void	 mq_put_printable(FILE *, const char *);
 void	 mq_put_json(FILE *, const char *);
 const char *mq_time_text(char *, size_t, long long, int with_year);
 long long mq_arrival(const struct spool_msg *);
+const char *mq_queue_name(const struct spool_msg *);
 
 #endif

@@ -9,7 +9,8 @@
  * read the spool, after the options and the configuration are read; it
  * is given up for good before reading a configuration the caller chose
  * (-C, CORREO_CONFIG, -o), unless its directory is listed in the
- * default configuration's alternate_config_directories.  Reading a
+ * default configuration's alternate_config_directories (setup_config,
+ * the rule every program follows).  Reading a
  * message (-c) and changing the queue (-d -h -H -r) are for root, the
  * mail_owner user and the owner of a private spool only; who the caller
  * is comes from the kernel (the real uid), and the refusal comes before
@@ -33,6 +34,7 @@
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/priv.h"
+#include "common/setup.h"
 #include "common/util.h"
 #include "spool/spool.h"
 #include "cmd/mailq/mailq.h"
@@ -151,49 +153,25 @@ static void
 mq_add_id(struct mq_ids *l, const char *id)
 {
 	l->ids = xreallocarray(l->ids, l->n + 1, sizeof(*l->ids));
-	l->ids[l->n++] = (char *)id;
+	l->ids[l->n++] = id;
 	if (strcmp(id, "ALL") == 0)
 		l->all = 1;
 }
 
 /*
- * mq_load_config - read the configuration, as sendmail does: -C, else
- * CORREO_CONFIG, else the default; a directory means its correo.conf.
- * The group goes first when the caller chose the file or overrides.
+ * mq_load_config - read the configuration as every program does
+ * (setup_config: the group goes first when the caller chose the file
+ * or overrides); then who the mail owner is, and whether the spool is
+ * the caller's
  */
 static void
 mq_load_config(struct mq *mq, const char *env_config)
 {
-	struct buf	 why;
 	struct stat	 st;
 	struct passwd	*pw;
-	const char	*path = CONF_DEFAULT_PATH;
-	char		*dirpath = NULL;
-	size_t		 i;
 
-	if (mq->config != NULL)
-		path = mq->config;
-	else if (env_config != NULL && *env_config != '\0')
-		path = env_config;
-	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-		dirpath = xasprintf("%s/correo.conf", path);
-		path = dirpath;
-	}
-	if (priv_is_setgid() && (mq->noverrides > 0 ||
-	    (strcmp(path, CONF_DEFAULT_PATH) != 0 &&
-	    !conf_trusted_dir(path))))
-		priv_group_drop();
-	buf_init(&why, 8192);
-	for (i = 0; i < mq->noverrides; i++)
-		if (conf_override(mq->overrides[i], &why) != 0)
-			fatalx(EX_USAGE, "%s", buf_str(&why));
-	if (conf_load(path, &why) != 0)
-		fatalx(EX_CONFIG, "%s", buf_str(&why));
-	buf_free(&why);
-	free(dirpath);
-	if (log_open(conf_get("syslog_name"), conf_get("maillog_file")) != 0)
-		log_warn("open maillog_file %s", conf_get("maillog_file"));
-
+	setup_config(mq->config, env_config, mq->overrides, mq->noverrides,
+	    NULL);
 	mq->mail_owner = conf_get("mail_owner");
 	if ((pw = getpwnam(mq->mail_owner)) != NULL) {
 		mq->owner_uid = pw->pw_uid;
@@ -349,5 +327,11 @@ main(int argc, char **argv)
 	mq_flush();
 	spool_close(&mq.sp);
 	priv_group_off();
+	for (i = 0; i < MQ_NOPS; i++)
+		free(mq.op[i].ids);
+	free(mq.cat.ids);
+	free(mq.overrides);
+	free((char *)env_config);
+	conf_reset();
 	return status;
 }

@@ -152,3 +152,17 @@ mq_arrival(const struct spool_msg *m)
 	}
 	return t;
 }
+
+/*
+ * mq_queue_name - Postfix's name for where a message is: "incoming",
+ * "deferred" (queue/), "hold", or "active" when a runner has it
+ */
+const char *
+mq_queue_name(const struct spool_msg *m)
+{
+	if (m->dir == SPOOL_HOLD)
+		return "hold";
+	if (m->busy)
+		return "active";
+	return m->dir == SPOOL_QUEUE ? "deferred" : "incoming";
+}
