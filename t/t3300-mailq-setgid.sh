@@ -2,40 +2,11 @@
 test_description='set-group-ID mailq: anyone lists, the group goes for a chosen config, only the mail owner administers'
 . "$(dirname "$0")/test-lib.sh"
 
-# A real installation in miniature, in a mount namespace of its own (as
-# in t2300): /etc/correo is a tmpfs holding the default correo.conf,
-# mailq is a set-group-ID copy (group "mail" plays correo-drop, user
-# "daemon" plays correo), and the caller is "nobody" or "daemon".
-test_lazy_prereq UNSHARE 'unshare -m true'
-if ! test_have_prereq ROOT; then
-	skip_all 'needs root: a set-group-ID binary, other users, a mount namespace'
-fi
-if [ -n "$CORREO_ASAN" ]; then
-	skip_all 'set-group-ID programs run in secure mode with a cleared environment, where ASan cannot be configured'
-fi
-if ! test_have_prereq UNSHARE || ! test_have_prereq SETPRIV; then
-	skip_all 'needs unshare and setpriv (util-linux)'
-fi
-
-chmod 755 "$TRASH"
-mkdir -p bin etc-correo w
-chmod 777 w
-cp "$CORREO_BUILD/mailq" bin/mailq
-chgrp mail bin/mailq
-chmod 2755 bin/mailq
+# A real installation in miniature (setgid_sandbox in test-lib.sh);
+# the caller is "nobody" or "daemon" (the mail owner).
+setgid_sandbox mailq
 cp "$CORREO_BUILD/mailq" bin/mailq-plain
 chmod 755 bin/mailq-plain
-: >maillog
-chmod 666 maillog
-cat >etc-correo/correo.conf <<EOF
-myhostname = host.example.org
-queue_directory = $TRASH/sys
-daemon_directory = $CORREO_BUILD
-maillog_file = $TRASH/maillog
-mail_owner = daemon
-EOF
-cp etc-correo/correo.conf user.conf
-chmod 644 etc-correo/correo.conf user.conf
 
 # The spool as "make install" leaves it, with three messages: one still
 # the submitter's in incoming/, one picked up in queue/, one held.
@@ -52,18 +23,6 @@ chmod 750 sys/queue sys/hold
 chown nobody:mail "sys/incoming/$in_id"
 chown daemon:mail "sys/queue/$queue_id" "sys/hold/$hold_id"
 chmod 640 sys/*/*
-
-# in_ns USER CMD - run a shell command in the namespace, as USER
-in_ns() {
-	unshare -m sh -c "
-		mkdir -p /etc/correo 2>/dev/null
-		mount -t tmpfs tmpfs /etc/correo &&
-		cp '$TRASH/etc-correo/correo.conf' /etc/correo/ &&
-		chmod 755 /etc/correo &&
-		cd '$TRASH' &&
-		setpriv --reuid=$1 --regid=\$(id -g $1) --clear-groups -- sh -c '$2'
-	"
-}
 
 test_expect_success 'nobody lists the queue through the set-group-ID mailq' '
 	in_ns nobody "env -i bin/mailq >w/out 2>w/err" &&

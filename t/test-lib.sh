@@ -286,6 +286,58 @@ mask_volatile() {
 	    -e 's/^time: [0-9.]*/time: T/'
 }
 
+# setgid_sandbox PROG... - a real installation in miniature for the
+# set-group-ID tests, to be used through in_ns: bin/PROG are
+# set-group-ID copies (group "mail" plays correo-drop, user "daemon"
+# plays correo), etc-correo/correo.conf becomes /etc/correo/correo.conf
+# inside the mount namespace, user.conf is a copy the caller may name,
+# w/ is writable by everyone.  Skips the script without root, unshare
+# or setpriv, and under make asan.
+setgid_sandbox() {
+	test_lazy_prereq UNSHARE 'unshare -m true'
+	if ! test_have_prereq ROOT; then
+		skip_all 'needs root: a set-group-ID binary, other users, a mount namespace'
+	fi
+	if [ -n "$CORREO_ASAN" ]; then
+		skip_all 'set-group-ID programs run in secure mode with a cleared environment, where ASan cannot be configured'
+	fi
+	if ! test_have_prereq UNSHARE || ! test_have_prereq SETPRIV; then
+		skip_all 'needs unshare and setpriv (util-linux)'
+	fi
+	chmod 755 "$TRASH"
+	mkdir -p bin etc-correo w
+	chmod 777 w
+	for _p in "$@"; do
+		cp "$CORREO_BUILD/$_p" "bin/$_p"
+		chgrp mail "bin/$_p"
+		chmod 2755 "bin/$_p"
+	done
+	: >maillog
+	chmod 666 maillog
+	cat >etc-correo/correo.conf <<-EOF
+	myhostname = host.example.org
+	queue_directory = $TRASH/sys
+	daemon_directory = $CORREO_BUILD
+	maillog_file = $TRASH/maillog
+	mail_owner = daemon
+	EOF
+	cp etc-correo/correo.conf user.conf
+	chmod 644 etc-correo/correo.conf user.conf
+}
+
+# in_ns USER CMD - run a shell command as USER in a mount namespace
+# whose /etc/correo holds etc-correo/correo.conf (see setgid_sandbox)
+in_ns() {
+	unshare -m sh -c "
+		mkdir -p /etc/correo 2>/dev/null
+		mount -t tmpfs tmpfs /etc/correo &&
+		cp '$TRASH/etc-correo/correo.conf' /etc/correo/ &&
+		chmod 755 /etc/correo &&
+		cd '$TRASH' &&
+		setpriv --reuid=$1 --regid=\$(id -g $1) --clear-groups -- sh -c '$2'
+	"
+}
+
 # skip_all 'reason' - skip the whole script
 skip_all() {
 	printf '1..0 # SKIP %s\n' "$1"
