@@ -99,9 +99,10 @@ $(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBSPOOL) $(LIBCOMMON)
 $(FLOOR): bench/floor.c
 	$(CC) -O2 -static -o $@ $< 2>/dev/null || $(CC) -O2 -o $@ $<
 
-$(BUILD)/fuzz/%: t/fuzz/%.c $(COMMON_SRC)
+$(BUILD)/fuzz/%: t/fuzz/%.c $(COMMON_SRC) $(SPOOL_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(IDN_CFLAGS) -o $@ $< $(COMMON_SRC) -ldl
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(IDN_CFLAGS) -o $@ $< $(COMMON_SRC) \
+		$(SPOOL_SRC) -ldl
 
 fuzz-build: $(FUZZ_BINS)
 
