@@ -40,7 +40,7 @@ test_expect_success STRACE 'one open and two preads per message, no fork' '
 	    mailq >/dev/null &&
 	opens=$(grep -c "open.*spool/\|openat([0-9]*, \"[0-9A-Za-z]\{11,\}\"" trace) &&
 	preads=$(grep -c "pread64(" trace) &&
-	forks=$(grep -c "clone\|fork" trace || :) &&
+	forks=$(grep -cE "^([0-9]+ +)?(clone|clone3|fork|vfork)\(" trace || :) &&
 	say "opens of queue files $opens, preads $preads (the loader'"'"'s too), forks $forks" >&3 &&
 	test "$opens" -le $((N + 10)) &&
 	test "$preads" -ge $((2 * N)) &&
