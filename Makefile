@@ -47,9 +47,14 @@ PROG_BINS	:= $(PROGS:%=$(BUILD)/%)
 # is loaded at run time by common/idn.c only when a domain needs it.
 LIBS_sendmail	:= -ldl
 LIBS_mailq	:= -ldl
-LIBS_newaliases	:= -ldl
-LIBS_runq	:= -ldl
-LIBS_smtpd-lite	:= -ldl
+LIBS_newaliases	:= -lcdb -ldl
+LIBS_runq	:= -lcdb -ldl
+LIBS_smtpd-lite	:= -lcdb -ldl
+
+# runq's modules other than main.c, as a library the unit tests link.
+RUNQ_LIB_SRC	:= $(filter-out cmd/runq/main.c,$(sort $(wildcard cmd/runq/*.c)))
+RUNQ_LIB_OBJ	:= $(RUNQ_LIB_SRC:%.c=$(BUILD)/obj/%.o)
+LIBRUNQ		:= $(BUILD)/librunq.a
 
 UNIT_SRC	:= $(sort $(wildcard t/unit/t-*.c))
 UNIT_BINS	:= $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
@@ -87,13 +92,19 @@ $(PROG_BINS): $(BUILD)/%: $$(addprefix $(BUILD)/obj/,$$(subst .c,.o,$$(wildcard 
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSPOOL) \
 		$(LIBCOMMON) $(LIBS_$*)
 
-$(BUILD)/t/unit/%: $(BUILD)/obj/t/unit/%.o $(TAP_OBJ) $(LIBSPOOL) $(LIBCOMMON)
+$(LIBRUNQ): $(RUNQ_LIB_OBJ)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBSPOOL) $(LIBCOMMON) -ldl
+	rm -f $@ && ar rcs $@ $^ $(if $(RUNQ_LIB_OBJ),,&& :)
+
+$(BUILD)/t/unit/%: $(BUILD)/obj/t/unit/%.o $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
+		$(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
+		$(LIBCOMMON) -lcdb -ldl
 
 $(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBSPOOL) $(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSPOOL) \
-		$(LIBCOMMON) -ldl
+		$(LIBCOMMON) -lcdb -ldl
 
 # The physical floor for bench/submit: write, fsync, rename, fsync dir.
 $(FLOOR): bench/floor.c

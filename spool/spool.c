@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,8 @@
 #define SPOOL_OFFW		12	/* digits of the envelope offset */
 #define SPOOL_PRELUDE_LEN	(sizeof(SPOOL_MAGIC) - 1 + SPOOL_OFFW + 1)
 #define SPOOL_STATUS_LEN	20	/* "S F AAAAA NNNNNNNNNN" */
+#define SPOOL_MARK_LEN		75	/* "D{20} I{20} L{20} S{12}" */
+#define SPOOL_MARK_FMT		"%020llu %020llu %020lld %012lld"
 #define SPOOL_TMP_PREFIX	".tmp."
 
 static const char *const spool_dirs[SPOOL_NDIRS] = {
@@ -273,6 +276,9 @@ spool_add_rcpt(struct spool_writer *w, const char *addr, const char *orcpt,
 		rc = buf_printf(&w->env, "N %s\n", notify);
 	if (rc == BUF_OK)
 		rc = buf_printf(&w->env, "L %-*s\n", SPOOL_REPLY_MAX, "");
+	if (rc == BUF_OK)
+		rc = buf_printf(&w->env, "M " SPOOL_MARK_FMT "\n", 0ULL, 0ULL,
+		    0LL, 0LL);
 	if (rc != BUF_OK) {
 		errno = ENOMEM;
 		return -1;
@@ -554,6 +560,24 @@ fail:
 	return -1;
 }
 
+/* spool_ufield - an unsigned fixed-width field; -1 if not digits or
+ * too large */
+static int
+spool_ufield(const char *p, size_t n, unsigned long long *out)
+{
+	unsigned long long	 v = 0;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9' ||
+		    __builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, (unsigned)(p[i] - '0'), &v))
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 /* spool_field - the number in a fixed-width field, or -1 */
 static long long
 spool_field(const char *p, size_t n)
@@ -622,11 +646,27 @@ spool_parse_env(struct spool_msg *m, struct buf *why)
 			r->addr = p + 23;
 			r->off = m->env_off + (p + 2 - m->raw.data);
 			r->reply_off = -1;
+			r->mark_off = -1;
 			if (r->attempts < 0 || r->next < 0) {
 				buf_printf(why, "%s: bad recipient record",
 				    m->id);
 				return -1;
 			}
+		} else if (p[0] == 'M' && p[1] == ' ') {
+			unsigned long long	 ml;
+
+			if (r == NULL || len != 2 + SPOOL_MARK_LEN ||
+			    p[22] != ' ' || p[43] != ' ' || p[64] != ' ' ||
+			    spool_ufield(p + 2, 20, &r->mark_dev) != 0 ||
+			    spool_ufield(p + 23, 20, &r->mark_ino) != 0 ||
+			    spool_ufield(p + 44, 20, &ml) != 0 ||
+			    ml > (unsigned long long)LLONG_MAX ||
+			    (r->mark_stamp = spool_field(p + 65, 12)) < 0) {
+				buf_printf(why, "%s: bad mark record", m->id);
+				return -1;
+			}
+			r->mark_len = (long long)ml;
+			r->mark_off = m->env_off + (p + 2 - m->raw.data);
 		} else if ((p[0] == 'O' || p[0] == 'N' || p[0] == 'L') &&
 		    p[1] == ' ') {
 			if (r == NULL) {
@@ -784,6 +824,33 @@ spool_rcpt_update(struct spool_msg *m, size_t idx, struct buf *why)
 fail:
 	buf_printf(why, "%s: update queue file: %s", m->id, strerror(errno));
 	return -1;
+}
+
+/*
+ * spool_rcpt_mark - write recipient idx's mailbox crash mark (mark_dev,
+ * mark_ino, mark_len, mark_stamp) in place, then fdatasync.
+ */
+int
+spool_rcpt_mark(struct spool_msg *m, size_t idx, struct buf *why)
+{
+	struct spool_rcpt	*r;
+	char			 f[SPOOL_MARK_LEN + 1];
+
+	if (idx >= m->nrcpt || !m->locked || m->rcpt[idx].mark_off < 0)
+		panic("spool_rcpt_mark: bad call");
+	r = &m->rcpt[idx];
+	if (r->mark_len < 0 || r->mark_stamp < 0 ||
+	    r->mark_stamp > 999999999999LL ||
+	    bsnprintf(f, sizeof(f), SPOOL_MARK_FMT, r->mark_dev, r->mark_ino,
+	    r->mark_len, r->mark_stamp) != 0 || strlen(f) != SPOOL_MARK_LEN)
+		panic("spool_rcpt_mark: mark does not fit");
+	if (pwrite(m->fd, f, SPOOL_MARK_LEN, r->mark_off) != SPOOL_MARK_LEN ||
+	    fdatasync(m->fd) != 0) {
+		buf_printf(why, "%s: update queue file: %s", m->id,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 /* spool_set_due - the message's next try, kept as the file's mtime */

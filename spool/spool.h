@@ -30,6 +30,8 @@
  *	R S F AAAAA NNNNNNNNNN ADDRESS	one per recipient: state, flags,
  *					attempts, next try (fixed width)
  *	L <reply, padded to SPOOL_REPLY_MAX>	its last reply
+ *	M DEV INO LEN STAMP		the crash mark of a mailbox append
+ *					(fixed width; all zero when none)
  *	end
  *
  * Recipient state is updated in place (spool_rcpt_update): one pwrite
@@ -92,6 +94,10 @@ struct spool_rcpt {
 	char	 reply[SPOOL_REPLY_MAX + 1];
 	off_t	 off;		/* where its R record's state starts */
 	off_t	 reply_off;	/* where its L record's text starts */
+	/* The crash mark of a mailbox append (M record), or all zero. */
+	unsigned long long mark_dev, mark_ino;
+	long long mark_len, mark_stamp;
+	off_t	 mark_off;	/* where its M record's fields start; -1 */
 };
 
 /* A message being written. */
@@ -164,6 +170,7 @@ int	 spool_env_each(struct spool_msg *,
 	    int (*)(const char *key, const char *val, void *), void *,
 	    struct buf *why);
 int	 spool_rcpt_update(struct spool_msg *, size_t idx, struct buf *why);
+int	 spool_rcpt_mark(struct spool_msg *, size_t idx, struct buf *why);
 int	 spool_set_due(struct spool_msg *, long long when);
 int	 spool_move(struct spool *, const char *id, enum spool_dir from,
 	    enum spool_dir to, struct buf *why);

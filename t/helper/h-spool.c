@@ -174,6 +174,11 @@ h_spool_dump(int argc, char **argv)
 			h_dump_record("  notify", r->notify, NULL);
 		if (r->reply[0] != '\0')
 			h_dump_record("  reply", r->reply, NULL);
+		if (r->mark_dev != 0 || r->mark_ino != 0 || r->mark_len != 0 ||
+		    r->mark_stamp != 0)
+			printf("  mark: dev %llu ino %llu len %lld stamp %lld\n",
+			    r->mark_dev, r->mark_ino, r->mark_len,
+			    r->mark_stamp);
 	}
 	if (m.busy)
 		printf("busy\n");

@@ -137,6 +137,11 @@ t_update(void)
 	    "450 4.2.0 <c@example.org>: mailbox busy\r\nX");
 	check_int(spool_rcpt_update(&m, 0, &why), ==, 0);
 	check_int(spool_rcpt_update(&m, 1, &why), ==, 0);
+	m.rcpt[1].mark_dev = 2049;
+	m.rcpt[1].mark_ino = 18446744073709551615ULL;
+	m.rcpt[1].mark_len = 123456789;
+	m.rcpt[1].mark_stamp = 1800000001;
+	check_int(spool_rcpt_mark(&m, 1, &why), ==, 0);
 	check_int(spool_set_due(&m, 1800000000), ==, 0);
 	spool_msg_free(&m);
 	check_int(spool_load(&sp, SPOOL_QUEUE, id, SPOOL_LOAD_PEEK, &m,
@@ -146,6 +151,11 @@ t_update(void)
 	check_int(m.rcpt[1].attempts, ==, 3);
 	check_int(m.rcpt[1].next, ==, 1800000000);
 	check_int(m.rcpt[1].flags, ==, 'w');
+	check(m.rcpt[1].mark_ino == 18446744073709551615ULL);
+	check_int(m.rcpt[1].mark_dev, ==, 2049);
+	check_int(m.rcpt[1].mark_len, ==, 123456789);
+	check_int(m.rcpt[1].mark_stamp, ==, 1800000001);
+	check_int(m.rcpt[0].mark_len, ==, 0);
 	/* Control characters never reach the file. */
 	check_str(m.rcpt[1].reply,
 	    "450 4.2.0 <c@example.org>: mailbox busy  X");

@@ -1,0 +1,135 @@
+/*
+ * deliver.h - runq's local delivery agents
+ *
+ * runq (main.c, queue.c) decides what to deliver where; the agents
+ * here put one message into one place and say how it went.  They know
+ * nothing of the queue, of aliases or of privileges: runq calls them in
+ * a child that already runs as the recipient (local.c), and reports the
+ * results back to the parent, which alone writes the queue file.
+ *
+ * The message.  struct dlv_msg names the queue file's content by
+ * descriptor and offsets; agents read it with pread(2) in pieces of at
+ * most DLV_CHUNK bytes, so memory stays flat whatever the size.  The
+ * content is stored with LF line ends; agents that talk to a peer (LMTP)
+ * convert to CRLF and dot-stuff.
+ *
+ * The prepended headers.  Every agent that writes a message file
+ * (mbox, Maildir, /file) and every command (|command, mailbox_command)
+ * gets, in this order and as Postfix's local(8) writes them:
+ *
+ *	Return-Path: <SENDER>
+ *	Delivered-To: RECIPIENT		(when dlv_msg.delivered_to is set)
+ *	X-Original-To: ORIG_RCPT	(when orig_rcpt is set)
+ *
+ * Outcomes.  Each call fills a struct dlv_result: DLV_OK, DLV_DEFER
+ * (try again later: a lock held too long, a full disk, exit 75) or
+ * DLV_BOUNCE (never: a mailbox over mailbox_size_limit, a command's
+ * permanent exit), an RFC 3463 status ("2.0.0", "4.2.0", "5.2.2"...)
+ * and one line of text for the log and the bounce ("delivered to
+ * mailbox", "cannot update mailbox /var/mail/bob: File too large").
+ *
+ * Durability.  Nothing is reported DLV_OK before the data is on disk:
+ * mbox_sync / maildir_sync fsync what the batch wrote, and callers only
+ * report success after them.  Appending several messages to one mailbox
+ * and syncing once is allowed and is how runq batches.
+ */
+#ifndef CMD_RUNQ_DELIVER_H
+#define CMD_RUNQ_DELIVER_H
+
+#include <sys/types.h>
+
+#include "common/buf.h"
+
+#define DLV_CHUNK	65536
+#define DLV_TEXT_MAX	1024	/* result text */
+
+enum dlv_status {
+	DLV_OK = 0,
+	DLV_DEFER,
+	DLV_BOUNCE,
+};
+
+struct dlv_result {
+	enum dlv_status	 status;
+	char		 dsn[16];		/* "2.0.0", "4.3.0", "5.2.2" */
+	char		 text[DLV_TEXT_MAX];
+};
+
+struct dlv_msg {
+	int		 fd;		/* the queue file (read-only use) */
+	off_t		 off;		/* where the content starts */
+	off_t		 len;		/* content bytes */
+	const char	*queue_id;
+	const char	*sender;	/* envelope sender; "" = null sender */
+	const char	*recipient;	/* the final address delivered to */
+	const char	*orig_rcpt;	/* X-Original-To, or NULL */
+	const char	*delivered_to;	/* Delivered-To, or NULL */
+	long long	 arrival;	/* seconds since the epoch */
+};
+
+/*
+ * The crash mark of an mbox append: which file, how long it was before
+ * the append, and the From_ line's time stamp.  runq records it in the
+ * queue file before the append; a retry after a crash hands it back to
+ * mbox_undo(), which cuts the file back when (and only when) what
+ * follows that length is this message's own partial append.
+ */
+struct mbox_mark {
+	dev_t		 dev;
+	ino_t		 ino;
+	off_t		 len;
+	long long	 stamp;
+};
+
+struct mbox {
+	int		 fd;
+	char		*path;
+	char		*dotlock;	/* NULL when not dotlocked */
+	struct mbox_mark mark;		/* of the append in progress */
+	off_t		 size_limit;	/* mailbox_size_limit; 0: none */
+};
+
+/* mbox.c - mbox files (the mail spool, /file deliveries) */
+int	 mbox_open(struct mbox *, const char *path, off_t size_limit,
+	    int create_mode, struct dlv_result *);
+int	 mbox_undo(struct mbox *, const struct mbox_mark *,
+	    const struct dlv_msg *, struct dlv_result *);
+int	 mbox_append(struct mbox *, const struct dlv_msg *,
+	    struct dlv_result *);
+int	 mbox_sync(struct mbox *, struct dlv_result *);
+void	 mbox_close(struct mbox *);
+
+/* maildir.c - Maildir (home_mailbox ending in "/", virtual mailboxes) */
+int	 maildir_deliver(const char *dir, const struct dlv_msg *, int sync,
+	    struct dlv_result *);
+int	 maildir_sync(const char *dir, struct dlv_result *);
+
+/* pipe.c - |command and mailbox_command */
+struct dlv_env {
+	const char	*user;
+	const char	*home;
+	const char	*shell;
+	const char	*extension;	/* or NULL */
+	const char	*domain;
+	const char	*local;
+	const char	*client_address;	/* or NULL */
+	long		 time_limit;	/* command_time_limit, seconds */
+};
+int	 pipe_deliver(const char *command, const struct dlv_msg *,
+	    const struct dlv_env *, struct dlv_result *);
+
+/* lmtp.c - mailbox_transport = lmtp:unix:PATH | lmtp:[HOST]:PORT */
+struct lmtp_rcpt {
+	const char		*addr;
+	struct dlv_result	 result;
+};
+int	 lmtp_deliver(const char *dest, const struct dlv_msg *,
+	    struct lmtp_rcpt *, size_t n, long timeout, struct dlv_result *);
+
+/* common helper for the agents */
+int	 dlv_write_headers(int fd, const struct dlv_msg *, int from_line,
+	    long long stamp, struct buf *scratch);
+void	 dlv_set(struct dlv_result *, enum dlv_status, const char *dsn,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+#endif
