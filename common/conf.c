@@ -46,6 +46,8 @@ enum conf_param_flags {
 	CONF_F_PARENT = 1 << 1,		/* default: minus the first label */
 	CONF_F_CONFDIR = 1 << 2,	/* default: the loaded file's dir */
 	CONF_F_FILE = 1 << 3,		/* "/path": the file's first line */
+	CONF_F_RAW = 1 << 4,		/* never expanded here: $home, $user
+					 * ... are runq's, at delivery time */
 };
 
 struct conf_param {
@@ -90,6 +92,42 @@ static const struct conf_param conf_params[] = {
 	{ "setgid_group", CONF_STR, "correo-drop", 0, 0, 0, 0 },
 	{ "mail_name", CONF_STR, "correo", 0, 0, 0, 0 },
 	{ "default_privs", CONF_STR, "nobody", 0, 0, 0, 0 },
+	/* the queue and retries (runq) */
+	{ "minimal_backoff_time", CONF_TIME, "300s", 1, CONF_NOMAX, 's', 0 },
+	{ "maximal_backoff_time", CONF_TIME, "4000s", 1, CONF_NOMAX, 's', 0 },
+	{ "maximal_queue_lifetime", CONF_TIME, "5d", 0, CONF_NOMAX, 'd', 0 },
+	{ "bounce_queue_lifetime", CONF_TIME, "5d", 0, CONF_NOMAX, 'd', 0 },
+	{ "delay_warning_time", CONF_TIME, "0h", 0, CONF_NOMAX, 'h', 0 },
+	{ "queue_run_delay", CONF_TIME, "300s", 1, CONF_NOMAX, 's', 0 },
+	{ "defer_transports", CONF_LIST, "", 0, 0, 0, 0 },
+	{ "local_destination_concurrency_limit", CONF_INT, "2", 1, 1000, 0,
+	    0 },
+	{ "bounce_size_limit", CONF_SIZE, "50000", 1, CONF_NOMAX, 0, 0 },
+	{ "double_bounce_sender", CONF_STR, "double-bounce", 0, 0, 0, 0 },
+	{ "2bounce_notice_recipient", CONF_STR, "postmaster", 0, 0, 0, 0 },
+	/* local delivery (runq, as Postfix's local(8)) */
+	{ "mail_spool_directory", CONF_STR, "/var/mail", 0, 0, 0, 0 },
+	{ "home_mailbox", CONF_STR, "", 0, 0, 0, 0 },
+	{ "mailbox_command", CONF_STR, "", 0, 0, 0, CONF_F_RAW },
+	{ "mailbox_transport", CONF_STR, "", 0, 0, 0, 0 },
+	{ "mailbox_size_limit", CONF_SIZE, "51200000", 0, CONF_NOMAX, 0, 0 },
+	{ "command_time_limit", CONF_TIME, "1000s", 1, CONF_NOMAX, 's', 0 },
+	{ "allow_mail_to_commands", CONF_LIST, "alias, forward", 0, 0, 0, 0 },
+	{ "allow_mail_to_files", CONF_LIST, "alias, forward", 0, 0, 0, 0 },
+	{ "forward_path", CONF_LIST,
+	    "$home/.forward${recipient_delimiter}${extension}, $home/.forward",
+	    0, 0, 0, CONF_F_RAW },
+	{ "owner_request_special", CONF_BOOL, "yes", 0, 0, 0, 0 },
+	{ "enable_original_recipient", CONF_BOOL, "yes", 0, 0, 0, 0 },
+	/* virtual mailboxes */
+	{ "virtual_mailbox_domains", CONF_LIST, "", 0, 0, 0, 0 },
+	{ "virtual_mailbox_maps", CONF_LIST, "", 0, 0, 0, 0 },
+	{ "virtual_mailbox_base", CONF_STR, "", 0, 0, 0, 0 },
+	{ "virtual_uid_maps", CONF_LIST, "", 0, 0, 0, 0 },
+	{ "virtual_gid_maps", CONF_LIST, "", 0, 0, 0, 0 },
+	{ "virtual_minimum_uid", CONF_INT, "100", 0, INT_MAX, 0, 0 },
+	{ "virtual_mailbox_limit", CONF_SIZE, "51200000", 0, CONF_NOMAX, 0,
+	    0 },
 };
 
 struct conf_ent {
@@ -744,7 +782,10 @@ conf_ent_value(struct conf_x *x, struct conf_ent *e, const char **val)
 		    e->name);
 	e->busy = 1;
 	buf_init(&out, CONF_VALUE_MAX);
-	if (raw != NULL)
+	if (e->p != NULL && (e->p->flags & CONF_F_RAW))
+		rc = buf_sets(&out, raw != NULL ? raw : e->p->def != NULL ?
+		    e->p->def : "") == BUF_OK ? 0 : conf_xerr(x, "too long");
+	else if (raw != NULL)
 		rc = conf_expand(x, raw, strlen(raw), &out);
 	else
 		rc = conf_default(x, e->p, &out);
