@@ -298,9 +298,21 @@ spool_finish(struct spool_writer *w, struct buf *why)
 	off_t	 env_off;
 
 	env_off = (off_t)SPOOL_PRELUDE_LEN + w->size;
-	if (spool_flush(w) < 0 ||
-	    write_all(w->fd, w->env.data ? w->env.data : "", w->env.len) < 0 ||
-	    write_all(w->fd, "end\n", 4) < 0) {
+	/* Content, envelope and end record in as few writes as fit. */
+	if (buf_add(&w->env, "end\n", 4) != BUF_OK) {
+		buf_printf(why, "envelope too large");
+		return -1;
+	}
+	if (w->wlen + w->env.len <= sizeof(w->wbuf)) {
+		memcpy(w->wbuf + w->wlen, w->env.data, w->env.len);
+		w->wlen += w->env.len;
+		if (spool_flush(w) < 0) {
+			buf_printf(why, "write queue file: %s",
+			    strerror(errno));
+			return -1;
+		}
+	} else if (spool_flush(w) < 0 ||
+	    write_all(w->fd, w->env.data, w->env.len) < 0) {
 		buf_printf(why, "write queue file: %s", strerror(errno));
 		return -1;
 	}

@@ -181,17 +181,12 @@ sm_option_o(struct sm *sm, const char *arg)
 	}
 }
 
-/* sm_load_config - read the configuration; note a private spool */
+/* sm_load_config - read the configuration */
 static void
 sm_load_config(struct sm *sm, const char *env_config)
 {
-	struct passwd	*pw;
-
 	sm->config = setup_config(sm->config, env_config, sm->overrides,
 	    sm->noverrides, sm->log_label);
-	sm->private_spool = !priv_is_setgid() &&
-	    (pw = getpwnam(conf_get("mail_owner"))) != NULL &&
-	    pw->pw_uid == getuid();
 }
 
 /* sm_identity - the submitter, from the kernel's real uid */
@@ -210,6 +205,9 @@ sm_identity(struct sm *sm)
 	sm->gecos = xstrdup(pw->pw_gecos ? pw->pw_gecos : "");
 	if ((comma = strchr(sm->gecos, ',')) != NULL)
 		*comma = '\0';
+	/* A private spool: the caller is mail_owner (tests, the demo). */
+	sm->private_spool = !priv_is_setgid() &&
+	    strcmp(sm->login, conf_get("mail_owner")) == 0;
 }
 
 /*
