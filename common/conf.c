@@ -92,6 +92,9 @@ static const struct conf_param conf_params[] = {
 	{ "setgid_group", CONF_STR, "correo-drop", 0, 0, 0, 0 },
 	{ "mail_name", CONF_STR, "correo", 0, 0, 0, 0 },
 	{ "default_privs", CONF_STR, "nobody", 0, 0, 0, 0 },
+	{ "alias_maps", CONF_LIST, "hash:/etc/aliases", 0, 0, 0, 0 },
+	{ "alias_database", CONF_LIST, "hash:/etc/aliases", 0, 0, 0, 0 },
+	{ "virtual_alias_maps", CONF_LIST, "", 0, 0, 0, 0 },
 	/* the queue and retries (runq) */
 	{ "minimal_backoff_time", CONF_TIME, "300s", 1, CONF_NOMAX, 's', 0 },
 	{ "maximal_backoff_time", CONF_TIME, "4000s", 1, CONF_NOMAX, 's', 0 },

@@ -5,6 +5,13 @@ test_description='sendmail queues a message with the header fix-ups'
 me=$(id -un)
 uid=$(id -u)
 
+# These tests look at what sendmail queues: a runq that does nothing
+# keeps -odi (cronie) from delivering it away.
+mkdir -p fake
+printf '#!/bin/sh\nexit 0\n' >fake/runq
+chmod +x fake/runq
+test_config daemon_directory "$TRASH/fake"
+
 test_expect_success 'a simple message is queued, exit 0' '
 	printf "Subject: hello\n\nbody\n" >msg &&
 	sendmail -odq bob@example.org <msg &&

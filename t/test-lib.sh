@@ -61,7 +61,11 @@ queue_directory = $TRASH/spool
 daemon_directory = $CORREO_BUILD
 maillog_file = $TRASH/maillog
 mail_owner = $(id -un)
+mail_spool_directory = $TRASH/mail
+alias_maps =
+alias_database = hash:$TRASH/aliases
 EOF
+	mkdir -p "$TRASH/mail"
 }
 test_config_write
 CORREO_CONFIG=$TRASH/etc/correo.conf

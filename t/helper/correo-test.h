@@ -15,6 +15,8 @@ int	 h_hdr(int, char **);
 int	 h_spool_dump(int, char **);
 int	 h_spool_fill(int, char **);
 int	 h_spool_check(int, char **);
+int	 h_aliases(int, char **);
+int	 h_aliases_split(int, char **);
 
 #define HELPER_COMMANDS \
 	{ "log-safe", h_log_safe, "< text  (escape for a log line)" }, \
@@ -26,6 +28,8 @@ int	 h_spool_check(int, char **);
 	{ "hdr", h_hdr, "< message  (header parser events)" }, \
 	{ "spool-dump", h_spool_dump, "file  (a queue file's records)" }, \
 	{ "spool-fill", h_spool_fill, "[options] N  (queue N messages)" }, \
-	{ "spool-check", h_spool_check, "queue_dir  (every message loads)" },
+	{ "spool-check", h_spool_check, "queue_dir  (every message loads)" }, \
+	{ "aliases", h_aliases, "< aliases(5) file  (entries, elements)" }, \
+	{ "aliases-split", h_aliases_split, "< one alias value per line" },
 
 #endif

@@ -1,0 +1,737 @@
+/*
+ * smtpio.c - the client side of an SMTP or LMTP conversation (see
+ * smtpio.h)
+ */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/buf.h"
+#include "common/smtpio.h"
+#include "common/util.h"
+
+#define SMTPIO_HOST_MAX	1025	/* NI_MAXHOST */
+#define SMTPIO_PORT_MAX	64
+#define SMTPIO_MS	1000LL
+
+static long long smtpio_now(void);
+static long long smtpio_deadline(int);
+static int	 smtpio_wait(int, short, long long);
+static int	 smtpio_fail(struct buf *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	 smtpio_connect_unix(const char *, int, struct buf *);
+static int	 smtpio_split(const char *, const char *, char *, char *,
+		    struct buf *);
+static int	 smtpio_connect_fd(int, const struct sockaddr *, socklen_t,
+		    int);
+static int	 smtpio_getline(struct smtpio *, long long, const char **,
+		    size_t *);
+static int	 smtpio_digits(const char *, size_t, size_t *);
+static size_t	 smtpio_dsn(const char *, size_t, int, char *);
+
+/* smtpio_now - the monotonic clock in milliseconds */
+static long long
+smtpio_now(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * SMTPIO_MS + ts.tv_nsec / 1000000;
+}
+
+/* smtpio_deadline - when a wait of timeout seconds ends; 0: never */
+static long long
+smtpio_deadline(int timeout)
+{
+	if (timeout <= 0)
+		return 0;
+	return smtpio_now() + (long long)timeout * SMTPIO_MS;
+}
+
+/* smtpio_wait - wait until fd is ready for events or the deadline */
+static int
+smtpio_wait(int fd, short events, long long deadline)
+{
+	struct pollfd	 pfd;
+	long long	 left;
+	int		 n, ms;
+
+	for (;;) {
+		ms = -1;
+		if (deadline != 0) {
+			left = deadline - smtpio_now();
+			if (left <= 0)
+				return SMTPIO_TIMEOUT;
+			ms = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return SMTPIO_OK;
+		if (n == 0)
+			return SMTPIO_TIMEOUT;
+		if (errno != EINTR)
+			return SMTPIO_ERROR;
+	}
+}
+
+/* smtpio_fail - set why (when given) and return -1, errno preserved */
+static int
+smtpio_fail(struct buf *why, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 save = errno;
+
+	if (why != NULL) {
+		buf_reset(why);
+		va_start(ap, fmt);
+		(void)buf_vprintf(why, fmt, ap);
+		va_end(ap);
+	}
+	errno = save;
+	return -1;
+}
+
+/*
+ * smtpio_connect_fd - connect a non-blocking socket within timeout
+ * seconds; returns 0 or -1 with errno (ETIMEDOUT when time ran out)
+ */
+static int
+smtpio_connect_fd(int fd, const struct sockaddr *sa, socklen_t salen,
+    int timeout)
+{
+	socklen_t	 len;
+	int		 err, rc;
+
+	if (connect(fd, sa, salen) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EINTR && errno != EAGAIN)
+		return -1;
+	rc = smtpio_wait(fd, POLLOUT, smtpio_deadline(timeout));
+	if (rc == SMTPIO_TIMEOUT) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	if (rc != SMTPIO_OK)
+		return -1;
+	err = 0;
+	len = sizeof(err);
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+/* smtpio_connect_unix - connect to a UNIX-domain socket */
+static int
+smtpio_connect_unix(const char *path, int timeout, struct buf *why)
+{
+	struct sockaddr_un	 sun;
+	int			 fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (*path == '\0')
+		return smtpio_fail(why, "connect to unix:: empty socket path");
+	if (str_copy(sun.sun_path, sizeof(sun.sun_path), path) == -1)
+		return smtpio_fail(why, "connect to unix:%s: socket path too "
+		    "long", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd == -1)
+		return smtpio_fail(why, "socket: %s", strerror(errno));
+	if (smtpio_connect_fd(fd, (struct sockaddr *)&sun, sizeof(sun),
+	    timeout) == -1) {
+		smtpio_fail(why, "connect to unix:%s: %s", path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * smtpio_split - "[HOST]:PORT", "HOST:PORT", "[HOST]" or "HOST" into
+ * host and port (both at least SMTPIO_HOST_MAX and SMTPIO_PORT_MAX)
+ */
+static int
+smtpio_split(const char *dest, const char *default_port, char *host,
+    char *port, struct buf *why)
+{
+	const char	*end, *colon, *h;
+	size_t		 hlen;
+
+	if (*dest == '[') {
+		if ((end = strchr(dest, ']')) == NULL)
+			return smtpio_fail(why, "bad destination %s: no ']'",
+			    dest);
+		h = dest + 1;
+		hlen = (size_t)(end - h);
+		if (hlen >= 5 && strncasecmp(h, "IPv6:", 5) == 0) {
+			h += 5;
+			hlen -= 5;
+		}
+		end++;
+		if (*end == ':')
+			colon = end;
+		else if (*end == '\0')
+			colon = NULL;
+		else
+			return smtpio_fail(why, "bad destination %s: junk "
+			    "after ']'", dest);
+	} else {
+		h = dest;
+		colon = strrchr(dest, ':');
+		if (colon != NULL && memchr(dest, ':',
+		    (size_t)(colon - dest)) != NULL)
+			return smtpio_fail(why, "bad destination %s: write an "
+			    "IPv6 address as [ADDRESS]:PORT", dest);
+		hlen = colon != NULL ? (size_t)(colon - dest) : strlen(dest);
+	}
+	if (hlen == 0 || hlen >= SMTPIO_HOST_MAX)
+		return smtpio_fail(why, "bad destination %s: %s host", dest,
+		    hlen == 0 ? "empty" : "overlong");
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (colon != NULL) {
+		if (colon[1] == '\0' ||
+		    str_copy(port, SMTPIO_PORT_MAX, colon + 1) == -1)
+			return smtpio_fail(why, "bad destination %s: bad port",
+			    dest);
+	} else if (default_port == NULL || str_copy(port, SMTPIO_PORT_MAX,
+	    default_port) == -1)
+		return smtpio_fail(why, "bad destination %s: no port", dest);
+	return 0;
+}
+
+/* smtpio_connect - connect to a destination (see smtpio.h) */
+int
+smtpio_connect(const char *dest, const char *default_port, int timeout,
+    struct buf *why)
+{
+	struct addrinfo	 hints, *res, *ai;
+	char		 host[SMTPIO_HOST_MAX], port[SMTPIO_PORT_MAX];
+	char		 addr[SMTPIO_HOST_MAX];
+	int		 fd, rc, err;
+
+	if (strncmp(dest, "unix:", 5) == 0)
+		return smtpio_connect_unix(dest + 5, timeout, why);
+	if (strncmp(dest, "inet:", 5) == 0)
+		dest += 5;
+	if (smtpio_split(dest, default_port, host, port, why) == -1)
+		return -1;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
+		errno = EHOSTUNREACH;
+		return smtpio_fail(why, "connect to %s: %s", dest,
+		    gai_strerror(rc));
+	}
+	fd = -1;
+	err = ECONNREFUSED;
+	smtpio_fail(why, "connect to %s: no address", dest);
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, addr,
+		    sizeof(addr), NULL, 0, NI_NUMERICHOST) != 0)
+			str_copy(addr, sizeof(addr), "?");
+		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
+		    SOCK_CLOEXEC, ai->ai_protocol);
+		if (fd == -1) {
+			err = errno;
+			smtpio_fail(why, "socket: %s", strerror(errno));
+			continue;
+		}
+		if (smtpio_connect_fd(fd, ai->ai_addr, ai->ai_addrlen,
+		    timeout) == 0)
+			break;
+		err = errno;
+		smtpio_fail(why, "connect to %s[%s]:%s: %s", host, addr, port,
+		    strerror(errno));
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd == -1)
+		errno = err;
+	return fd;
+}
+
+/* smtpio_init - a session on a connected descriptor */
+void
+smtpio_init(struct smtpio *io, int fd, int timeout)
+{
+	int	 fl;
+
+	io->fd = fd;
+	io->timeout = timeout;
+	io->rpos = io->rlen = 0;
+	io->wlen = 0;
+	smtpio_body_init(&io->body);
+	if ((fl = fcntl(fd, F_GETFL)) != -1 && !(fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/* smtpio_set_timeout - the bound on each wait from now on (seconds) */
+void
+smtpio_set_timeout(struct smtpio *io, int timeout)
+{
+	io->timeout = timeout;
+}
+
+/* smtpio_close - close the descriptor, drop what was not sent */
+int
+smtpio_close(struct smtpio *io)
+{
+	int	 rc = 0;
+
+	if (io->fd >= 0)
+		rc = close(io->fd);
+	io->fd = -1;
+	io->wlen = io->rpos = io->rlen = 0;
+	return rc == 0 ? SMTPIO_OK : SMTPIO_ERROR;
+}
+
+/* smtpio_flush - send what the write buffer holds */
+int
+smtpio_flush(struct smtpio *io)
+{
+	long long	 deadline;
+	size_t		 off = 0;
+	ssize_t		 n;
+	int		 rc;
+
+	deadline = smtpio_deadline(io->timeout);
+	while (off < io->wlen) {
+		n = send(io->fd, io->wbuf + off, io->wlen - off, MSG_NOSIGNAL);
+		if (n == -1 && errno == ENOTSOCK)
+			n = write(io->fd, io->wbuf + off, io->wlen - off);
+		if (n > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if ((rc = smtpio_wait(io->fd, POLLOUT, deadline)) !=
+			    SMTPIO_OK) {
+				memmove(io->wbuf, io->wbuf + off,
+				    io->wlen - off);
+				io->wlen -= off;
+				return rc;
+			}
+			continue;
+		}
+		if (n == -1 && (errno == EPIPE || errno == ECONNRESET)) {
+			io->wlen = 0;
+			return SMTPIO_EOF;
+		}
+		io->wlen = 0;
+		return SMTPIO_ERROR;
+	}
+	io->wlen = 0;
+	return SMTPIO_OK;
+}
+
+/* smtpio_write - buffer bytes, flushing as the buffer fills */
+int
+smtpio_write(struct smtpio *io, const void *p, size_t len)
+{
+	const char	*s = p;
+	size_t		 n;
+	int		 rc;
+
+	while (len > 0) {
+		if (io->wlen == sizeof(io->wbuf) &&
+		    (rc = smtpio_flush(io)) != SMTPIO_OK)
+			return rc;
+		n = sizeof(io->wbuf) - io->wlen;
+		if (n > len)
+			n = len;
+		memcpy(io->wbuf + io->wlen, s, n);
+		io->wlen += n;
+		s += n;
+		len -= n;
+	}
+	return SMTPIO_OK;
+}
+
+/* smtpio_cmd - buffer one command line; CR or LF in it is refused */
+int
+smtpio_cmd(struct smtpio *io, const char *fmt, ...)
+{
+	struct buf	 line;
+	va_list		 ap;
+	int		 brc, rc;
+
+	buf_init(&line, SMTPIO_CMD_MAX + 2);
+	va_start(ap, fmt);
+	brc = buf_vprintf(&line, fmt, ap);
+	va_end(ap);
+	if (brc == BUF_OK && line.len > SMTPIO_CMD_MAX)
+		brc = BUF_TOOBIG;
+	if (brc == BUF_OK)
+		brc = buf_add(&line, "\r\n", 2);
+	if (brc == BUF_TOOBIG)
+		rc = SMTPIO_TOOLONG;
+	else if (brc != BUF_OK)
+		rc = SMTPIO_NOMEM;
+	else if (memchr(line.data, '\r', line.len - 2) != NULL ||
+	    memchr(line.data, '\n', line.len - 2) != NULL)
+		rc = SMTPIO_SYNTAX;
+	else
+		rc = smtpio_write(io, line.data, line.len);
+	buf_free(&line);
+	return rc;
+}
+
+/*
+ * smtpio_getline - the next line, its line end (CRLF or LF) removed,
+ * borrowed from the read buffer until the next read
+ */
+static int
+smtpio_getline(struct smtpio *io, long long deadline, const char **line,
+    size_t *len)
+{
+	char	*nl;
+	ssize_t	 n;
+	int	 rc;
+
+	for (;;) {
+		nl = memchr(io->rbuf + io->rpos, '\n', io->rlen - io->rpos);
+		if (nl != NULL) {
+			*line = io->rbuf + io->rpos;
+			*len = (size_t)(nl - *line);
+			io->rpos += *len + 1;
+			if (*len > 0 && (*line)[*len - 1] == '\r')
+				(*len)--;
+			if (*len > SMTPIO_LINE_MAX)
+				return SMTPIO_TOOLONG;
+			return SMTPIO_OK;
+		}
+		if (io->rlen - io->rpos > SMTPIO_LINE_MAX + 1)
+			return SMTPIO_TOOLONG;
+		if (io->rpos > 0) {
+			memmove(io->rbuf, io->rbuf + io->rpos,
+			    io->rlen - io->rpos);
+			io->rlen -= io->rpos;
+			io->rpos = 0;
+		}
+		n = read(io->fd, io->rbuf + io->rlen,
+		    sizeof(io->rbuf) - io->rlen);
+		if (n > 0) {
+			io->rlen += (size_t)n;
+			continue;
+		}
+		if (n == 0)
+			return SMTPIO_EOF;
+		if (errno == EINTR)
+			continue;
+		if (errno == ECONNRESET)
+			return SMTPIO_EOF;
+		if (errno != EAGAIN && errno != EWOULDBLOCK)
+			return SMTPIO_ERROR;
+		if ((rc = smtpio_wait(io->fd, POLLIN, deadline)) != SMTPIO_OK)
+			return rc;
+	}
+}
+
+/* smtpio_reply_init - an empty reply */
+void
+smtpio_reply_init(struct smtpio_reply *r)
+{
+	r->code = 0;
+	r->dsn[0] = '\0';
+	r->nlines = 0;
+	r->done = 0;
+	buf_init(&r->text, SMTPIO_REPLY_MAX);
+}
+
+/* smtpio_reply_free - release the text */
+void
+smtpio_reply_free(struct smtpio_reply *r)
+{
+	buf_free(&r->text);
+	r->code = 0;
+	r->nlines = 0;
+	r->done = 0;
+}
+
+/* smtpio_digits - how many (1-3) digits start s; 0 when none or more */
+static int
+smtpio_digits(const char *s, size_t len, size_t *n)
+{
+	size_t	 i;
+
+	for (i = 0; i < len && i < 4 && s[i] >= '0' && s[i] <= '9'; i++)
+		;
+	*n = i;
+	return i >= 1 && i <= 3;
+}
+
+/*
+ * smtpio_dsn - the length of an RFC 3463 code of class cls starting s,
+ * followed by a space or the end, copied to dsn; 0 when there is none
+ */
+static size_t
+smtpio_dsn(const char *s, size_t len, int cls, char *dsn)
+{
+	size_t	 i = 0, n;
+
+	if ((cls != '2' && cls != '4' && cls != '5') || len < 5 ||
+	    s[0] != cls || s[1] != '.')
+		return 0;
+	i = 2;
+	if (!smtpio_digits(s + i, len - i, &n))
+		return 0;
+	i += n;
+	if (i >= len || s[i] != '.')
+		return 0;
+	i++;
+	if (!smtpio_digits(s + i, len - i, &n))
+		return 0;
+	i += n;
+	if (i < len && s[i] != ' ')
+		return 0;
+	if (dsn != NULL) {
+		memcpy(dsn, s, i);
+		dsn[i] = '\0';
+	}
+	return i;
+}
+
+/*
+ * smtpio_reply_parse - add one reply line (its line end removed) to r;
+ * r->done is set by the last line.  The first line fixes the code.
+ */
+int
+smtpio_reply_parse(struct smtpio_reply *r, const char *line, size_t len)
+{
+	const char	*t;
+	size_t		 tlen, i, n;
+	int		 code, rc;
+	char		 c;
+
+	if (r->done || len > SMTPIO_LINE_MAX)
+		return r->done ? SMTPIO_SYNTAX : SMTPIO_TOOLONG;
+	if (r->nlines >= SMTPIO_REPLY_LINES)
+		return SMTPIO_TOOLONG;
+	if (len < 3 || line[0] < '2' || line[0] > '5' || line[1] < '0' ||
+	    line[1] > '5' || line[2] < '0' || line[2] > '9')
+		return SMTPIO_SYNTAX;
+	if (len > 3 && line[3] != ' ' && line[3] != '-')
+		return SMTPIO_SYNTAX;
+	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
+	if (r->nlines > 0 && code != r->code)
+		return SMTPIO_SYNTAX;
+	t = len > 4 ? line + 4 : line + len;
+	tlen = len > 4 ? len - 4 : 0;
+	if (r->nlines == 0) {
+		r->code = code;
+		r->dsn[0] = '\0';
+		buf_reset(&r->text);
+		n = smtpio_dsn(t, tlen, line[0], r->dsn);
+	} else
+		n = smtpio_dsn(t, tlen, line[0], NULL);
+	if (n > 0) {
+		t += n;
+		tlen -= n;
+		if (tlen > 0) {
+			t++;
+			tlen--;
+		}
+	}
+	if (r->nlines > 0 && (rc = buf_addc(&r->text, '\n')) != BUF_OK)
+		return rc == BUF_TOOBIG ? SMTPIO_TOOLONG : SMTPIO_NOMEM;
+	for (i = 0; i < tlen; i++) {
+		c = t[i];
+		if ((unsigned char)c < 0x20 || c == 0x7f)
+			c = '?';
+		if ((rc = buf_addc(&r->text, c)) != BUF_OK)
+			return rc == BUF_TOOBIG ? SMTPIO_TOOLONG :
+			    SMTPIO_NOMEM;
+	}
+	r->nlines++;
+	if (len == 3 || line[3] == ' ')
+		r->done = 1;
+	return SMTPIO_OK;
+}
+
+/* smtpio_reply - flush what is buffered, then read one reply */
+int
+smtpio_reply(struct smtpio *io, struct smtpio_reply *r)
+{
+	long long	 deadline;
+	const char	*line;
+	size_t		 len;
+	int		 rc;
+
+	r->code = 0;
+	r->dsn[0] = '\0';
+	r->nlines = 0;
+	r->done = 0;
+	buf_reset(&r->text);
+	if (io->wlen > 0 && (rc = smtpio_flush(io)) != SMTPIO_OK)
+		return rc;
+	deadline = smtpio_deadline(io->timeout);
+	while (!r->done) {
+		if ((rc = smtpio_getline(io, deadline, &line, &len)) !=
+		    SMTPIO_OK)
+			return rc;
+		if ((rc = smtpio_reply_parse(r, line, len)) != SMTPIO_OK)
+			return rc;
+	}
+	return SMTPIO_OK;
+}
+
+/*
+ * smtpio_reply_str - append the reply as one line, "250 2.1.5 text",
+ * its lines joined by a space
+ */
+int
+smtpio_reply_str(const struct smtpio_reply *r, struct buf *out)
+{
+	size_t	 i;
+	int	 rc;
+
+	if ((rc = buf_printf(out, "%03d", r->code)) != BUF_OK)
+		return rc;
+	if (r->dsn[0] != '\0' && (rc = buf_printf(out, " %s", r->dsn)) !=
+	    BUF_OK)
+		return rc;
+	if (r->text.len > 0 && (rc = buf_addc(out, ' ')) != BUF_OK)
+		return rc;
+	for (i = 0; i < r->text.len; i++)
+		if ((rc = buf_addc(out, r->text.data[i] == '\n' ? ' ' :
+		    r->text.data[i])) != BUF_OK)
+			return rc;
+	return BUF_OK;
+}
+
+/* smtpio_body_init - the encoder at the start of the content */
+void
+smtpio_body_init(struct smtpio_body *b)
+{
+	b->bol = 1;
+	b->cr = 0;
+}
+
+/*
+ * smtpio_body_encode - encode in[0..len) into out (at most outsz
+ * bytes): LF as CRLF, a leading '.' doubled.  Returns the bytes
+ * written; *used says how much input they cover.  Any outsz >= 2 makes
+ * progress.
+ */
+size_t
+smtpio_body_encode(struct smtpio_body *b, const char *in, size_t len,
+    char *out, size_t outsz, size_t *used)
+{
+	size_t	 i, o = 0;
+	char	 c;
+
+	for (i = 0; i < len; i++) {
+		c = in[i];
+		if (c == '\n') {
+			if (b->cr) {
+				if (o + 1 > outsz)
+					break;
+				out[o++] = '\n';
+			} else {
+				if (o + 2 > outsz)
+					break;
+				out[o++] = '\r';
+				out[o++] = '\n';
+			}
+			b->bol = 1;
+			b->cr = 0;
+			continue;
+		}
+		if (c == '.' && b->bol) {
+			if (o + 2 > outsz)
+				break;
+			out[o++] = '.';
+			out[o++] = '.';
+		} else {
+			if (o + 1 > outsz)
+				break;
+			out[o++] = c;
+		}
+		b->bol = 0;
+		b->cr = c == '\r';
+	}
+	*used = i;
+	return o;
+}
+
+/* smtpio_body_write - send a piece of the content, encoded */
+int
+smtpio_body_write(struct smtpio *io, const char *p, size_t len)
+{
+	size_t	 used;
+	int	 rc;
+
+	while (len > 0) {
+		if (sizeof(io->wbuf) - io->wlen < 2 &&
+		    (rc = smtpio_flush(io)) != SMTPIO_OK)
+			return rc;
+		io->wlen += smtpio_body_encode(&io->body, p, len,
+		    io->wbuf + io->wlen, sizeof(io->wbuf) - io->wlen, &used);
+		p += used;
+		len -= used;
+	}
+	return SMTPIO_OK;
+}
+
+/* smtpio_body_end - end the last line and the content with "." */
+int
+smtpio_body_end(struct smtpio *io)
+{
+	int	 rc;
+
+	rc = SMTPIO_OK;
+	if (!io->body.bol)
+		rc = smtpio_write(io, io->body.cr ? "\n" : "\r\n",
+		    io->body.cr ? 1 : 2);
+	if (rc == SMTPIO_OK)
+		rc = smtpio_write(io, ".\r\n", 3);
+	smtpio_body_init(&io->body);
+	return rc;
+}
+
+/* smtpio_strerror - a status as text for a reason */
+const char *
+smtpio_strerror(int status)
+{
+	switch (status) {
+	case SMTPIO_OK:
+		return "success";
+	case SMTPIO_TIMEOUT:
+		return "conversation timed out";
+	case SMTPIO_EOF:
+		return "lost connection";
+	case SMTPIO_ERROR:
+		return strerror(errno);
+	case SMTPIO_TOOLONG:
+		return "reply too long";
+	case SMTPIO_SYNTAX:
+		return "malformed reply";
+	case SMTPIO_NOMEM:
+		return "out of memory";
+	}
+	return "unknown error";
+}

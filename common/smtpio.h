@@ -1,0 +1,126 @@
+/*
+ * smtpio - the client side of an SMTP or LMTP conversation: connecting,
+ * buffered line I/O with timeouts, replies, and the message body
+ *
+ * Connecting.  smtpio_connect() takes a destination in Postfix's
+ * notation: "unix:/path/to/socket", or an inet destination
+ * "[HOST]:PORT", "HOST:PORT", "[HOST]" or "HOST" (with an optional
+ * "inet:" in front), where an IPv6 address must be bracketed ("[::1]:24"
+ * or "[IPv6:::1]:24") and a missing port is the caller's default.  No
+ * MX lookups happen here: HOST is resolved with getaddrinfo(3) (whose
+ * own time is not bounded) and each address is tried in turn, each
+ * connect(2) bounded by the timeout.  It returns a non-blocking,
+ * close-on-exec descriptor, or -1 with the reason in why ("connect to
+ * [::1]:24: Connection refused").
+ *
+ * The session.  struct smtpio wraps a connected descriptor with a read
+ * and a write buffer of SMTPIO_BUFSZ bytes each; the caller owns the
+ * struct (usually on the stack) and the descriptor (smtpio_close()
+ * closes it).  Commands are buffered by smtpio_cmd() and go out when a
+ * reply is read or the buffer fills, so a caller may pipeline.  Every
+ * wait is bounded by the session's timeout in seconds (0: no limit),
+ * which the caller changes between stages with smtpio_set_timeout(): a
+ * whole reply must arrive within it, and each flush of the write
+ * buffer must complete within it.  Writes use send(2) with
+ * MSG_NOSIGNAL, so a peer that went away is an error, not a SIGPIPE.
+ *
+ * Replies.  smtpio_reply() reads one possibly multi-line reply
+ * ("250-first", "250 last"; a bare "250" is a last line too) into a
+ * struct smtpio_reply: the code, the RFC 3463 enhanced status code when
+ * the first line carries one whose class matches the code ("2.1.5"),
+ * else "", and the lines' text with code, separator and any enhanced
+ * code removed, joined by '\n'.  Control characters in the text become
+ * '?'.  Lines may end in CRLF or a bare LF.  Limits: SMTPIO_LINE_MAX
+ * bytes a line, SMTPIO_REPLY_MAX bytes of text and SMTPIO_REPLY_LINES
+ * lines a reply.  smtpio_reply_parse() is the same parser on one line
+ * already in memory (tests and fuzzing).
+ *
+ * The body.  The message content is LF text; smtpio_body_write() sends
+ * it with each LF as CRLF (a CR already before the LF is kept, not
+ * doubled) and a '.' at the start of a line doubled (RFC 5321
+ * 4.5.2), in any number of pieces; smtpio_body_end() ends an
+ * unterminated last line and sends the final ".".  Memory stays flat:
+ * the encoder works through the write buffer.  smtpio_body_encode() is
+ * the pure encoder behind it.
+ *
+ * Errors.  Every function returns an enum smtpio_status; nothing here
+ * is fatal.  After any error other than SMTPIO_OK the session is unfit
+ * for more commands, except that a reply that failed to parse has been
+ * consumed up to its bad line.  smtpio_strerror() names a status for a
+ * reason text; errno is meaningful after SMTPIO_ERROR.
+ */
+#ifndef COMMON_SMTPIO_H
+#define COMMON_SMTPIO_H
+
+#include <stddef.h>
+
+#include "common/buf.h"
+
+#define SMTPIO_BUFSZ		16384	/* each of the read and write buffers */
+#define SMTPIO_LINE_MAX		4096	/* a reply line, its line end excluded */
+#define SMTPIO_REPLY_MAX	65536	/* the text of one reply */
+#define SMTPIO_REPLY_LINES	1000	/* lines in one reply */
+#define SMTPIO_CMD_MAX		2048	/* one command line, CRLF excluded */
+#define SMTPIO_DSN_MAX		16	/* "5.123.456" and its NUL, with room */
+
+enum smtpio_status {
+	SMTPIO_OK = 0,
+	SMTPIO_TIMEOUT = -1,	/* the peer did not answer or read in time */
+	SMTPIO_EOF = -2,	/* the peer closed the connection */
+	SMTPIO_ERROR = -3,	/* a system call failed; see errno */
+	SMTPIO_TOOLONG = -4,	/* a reply line or a reply past its limit */
+	SMTPIO_SYNTAX = -5,	/* not a reply, or a command with CR or LF */
+	SMTPIO_NOMEM = -6,	/* the reply text could not grow */
+};
+
+struct smtpio_body {
+	int		 bol;		/* at the start of a line */
+	int		 cr;		/* the last byte was a CR */
+};
+
+struct smtpio {
+	int		 fd;
+	int		 timeout;	/* seconds for each wait; 0: none */
+	size_t		 rpos, rlen;	/* unread bytes: rbuf[rpos..rlen) */
+	size_t		 wlen;		/* bytes waiting in wbuf */
+	char		 rbuf[SMTPIO_BUFSZ];
+	char		 wbuf[SMTPIO_BUFSZ];
+	struct smtpio_body body;	/* the encoder's state during DATA */
+};
+
+struct smtpio_reply {
+	int		 code;			/* 250 */
+	char		 dsn[SMTPIO_DSN_MAX];	/* "2.1.5", or "" */
+	size_t		 nlines;
+	int		 done;			/* the last line was seen */
+	struct buf	 text;			/* lines joined by '\n' */
+};
+
+int	 smtpio_connect(const char *dest, const char *default_port,
+	    int timeout, struct buf *why);
+
+void	 smtpio_init(struct smtpio *, int fd, int timeout);
+void	 smtpio_set_timeout(struct smtpio *, int timeout);
+int	 smtpio_close(struct smtpio *);
+
+int	 smtpio_cmd(struct smtpio *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+int	 smtpio_write(struct smtpio *, const void *, size_t);
+int	 smtpio_flush(struct smtpio *);
+
+void	 smtpio_reply_init(struct smtpio_reply *);
+void	 smtpio_reply_free(struct smtpio_reply *);
+int	 smtpio_reply(struct smtpio *, struct smtpio_reply *);
+int	 smtpio_reply_parse(struct smtpio_reply *, const char *line,
+	    size_t len);
+int	 smtpio_reply_str(const struct smtpio_reply *, struct buf *);
+
+void	 smtpio_body_init(struct smtpio_body *);
+size_t	 smtpio_body_encode(struct smtpio_body *, const char *in,
+	    size_t len, char *out, size_t outsz, size_t *used);
+int	 smtpio_body_write(struct smtpio *, const char *, size_t);
+int	 smtpio_body_end(struct smtpio *);
+
+const char *smtpio_strerror(int status);
+
+#endif
