@@ -247,7 +247,7 @@ test_grep() {
 # queue_count - how many messages the private spool holds
 queue_count() {
 	find "$TRASH/spool" -type f \( -path '*/incoming/*' -o \
-	    -path '*/queue/*' -o -path '*/hold/*' \) | wc -l
+	    -path '*/queue/*' -o -path '*/hold/*' \) ! -name '.*' | wc -l
 }
 
 # queued_files - the queue files, one path a line, sorted by queue ID
