@@ -36,7 +36,8 @@ done
 banned='sprintf|vsprintf|strcpy|strcat|strncpy|strncat|gets|atoi|atol|strtok|tmpnam|mktemp|system|popen'
 for f in $(find common spool cmd t/helper t/unit t/fuzz bench -name '*.[ch]' 2>/dev/null); do
 	# strip comments and strings crudely: only code should match
-	sed -e 's://.*$::' -e 's:/\*.*\*/::g' -e 's/"[^"]*"//g' "$f" |
+	sed -e 's://.*$::' -e 's:/\*.*\*/::g' -e 's:/\*.*$::' \
+	    -e 's:^[[:space:]]*\*.*$::' -e 's/"[^"]*"//g' "$f" |
 	grep -nE "(^|[^a-zA-Z0-9_.>])($banned)[[:space:]]*\(" |
 	while IFS= read -r l; do
 		echo "lint: $f:$l: banned function"
