@@ -102,9 +102,10 @@ $(BUILD)/t/unit/%: $(BUILD)/obj/t/unit/%.o $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
 		$(LIBCOMMON) -lcdb -ldl
 
-$(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBSPOOL) $(LIBCOMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSPOOL) \
-		$(LIBCOMMON) -lcdb -ldl
+$(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBRUNQ) $(LIBSPOOL) \
+		$(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBRUNQ) \
+		$(LIBSPOOL) $(LIBCOMMON) -lcdb -ldl
 
 # The physical floor for bench/submit: write, fsync, rename, fsync dir.
 $(FLOOR): bench/floor.c

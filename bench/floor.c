@@ -7,6 +7,13 @@
  *	DIR.  Nothing less can hand a message over durably; an MTA's
  *	submission program does at least this plus its own start-up.
  *
+ * bench-floor -n N DIR <message
+ *	The floor for a queue run: one process writes N files, each as
+ *	above (DIR/.tmp.PID, fsync, rename to DIR/PID.I, fsync DIR), from
+ *	the message read once into memory (at most FLOOR_MAXMSG bytes).
+ *	It prints "files=N seconds=S rate=R".  A delivery agent that puts
+ *	N messages into a Maildir does at least this.
+ *
  * bench-floor -r N [-j J] -i FILE [-q] -- COMMAND [ARG...]
  *	The driver: run COMMAND N times by fork+exec, J at a time
  *	(default 1), each with FILE as standard input and standard output
@@ -35,9 +42,12 @@
 #define FLOOR_BUFSIZE		65536
 #define FLOOR_MAXRUNS		10000000
 #define FLOOR_MAXJOBS		64
+#define FLOOR_MAXMSG		(64L * 1024 * 1024)
 
 static int	floor_queue(const char *);
+static int	floor_many(long, const char *);
 static int	floor_copy(int, int);
+static int	floor_write(int, const char *, size_t);
 static int	floor_drive(long, long, const char *, int, char **);
 static pid_t	floor_spawn(const char *, int, char **);
 static int	floor_reap(long *, pid_t *);
@@ -106,6 +116,100 @@ floor_queue(const char *dir)
 		return FLOOR_EX_TEMPFAIL;
 	}
 	close(dfd);
+	return 0;
+}
+
+/* floor_write - all of buf to fd */
+static int
+floor_write(int fd, const char *buf, size_t len)
+{
+	ssize_t	 w;
+	size_t	 off;
+
+	for (off = 0; off < len; off += (size_t)w) {
+		w = write(fd, buf + off, len - off);
+		if (w == -1 && errno == EINTR)
+			w = 0;
+		else if (w <= 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * floor_many - n durable files in dir from one process: write, fsync,
+ * rename, fsync the directory, n times; print the rate
+ */
+static int
+floor_many(long n, const char *dir)
+{
+	char		 tmp[PATH_MAX], final[PATH_MAX];
+	char		*msg;
+	size_t		 len;
+	ssize_t		 r;
+	double		 t0, t;
+	long		 i;
+	int		 fd, dfd;
+
+	if ((msg = malloc(FLOOR_MAXMSG)) == NULL) {
+		perror("malloc");
+		return FLOOR_EX_TEMPFAIL;
+	}
+	for (len = 0; len < FLOOR_MAXMSG; len += (size_t)r) {
+		r = read(0, msg + len, FLOOR_MAXMSG - len);
+		if (r == -1 && errno == EINTR)
+			r = 0;
+		else if (r == -1) {
+			perror("stdin");
+			free(msg);
+			return FLOOR_EX_TEMPFAIL;
+		} else if (r == 0)
+			break;
+	}
+	if (len == FLOOR_MAXMSG) {
+		fprintf(stderr, "bench-floor: message over %ld bytes\n",
+		    FLOOR_MAXMSG);
+		free(msg);
+		return FLOOR_EX_USAGE;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		perror(dir);
+		free(msg);
+		return FLOOR_EX_TEMPFAIL;
+	}
+	t0 = floor_now();
+	for (i = 0; i < n; i++) {
+		if (snprintf(tmp, sizeof(tmp), "%s/.tmp.%ld", dir,
+		    (long)getpid()) >= (int)sizeof(tmp) ||
+		    snprintf(final, sizeof(final), "%s/%ld.%ld", dir,
+		    (long)getpid(), i) >= (int)sizeof(final)) {
+			fprintf(stderr, "bench-floor: %s: path too long\n",
+			    dir);
+			break;
+		}
+		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600)) == -1) {
+			perror(tmp);
+			break;
+		}
+		if (floor_write(fd, msg, len) == -1 || fsync(fd) == -1 ||
+		    close(fd) == -1 || rename(tmp, final) == -1 ||
+		    fsync(dfd) == -1) {
+			perror(tmp);
+			unlink(tmp);
+			break;
+		}
+	}
+	t = floor_now() - t0;
+	close(dfd);
+	free(msg);
+	if (i < n) {
+		fprintf(stderr, "bench-floor: failed after %ld of %ld files\n",
+		    i, n);
+		return FLOOR_EX_TEMPFAIL;
+	}
+	printf("files=%ld seconds=%.6f rate=%.1f\n", n, t,
+	    t > 0 ? (double)n / t : 0.0);
 	return 0;
 }
 
@@ -227,6 +331,7 @@ static void
 floor_usage(void)
 {
 	fprintf(stderr, "usage: bench-floor DIR <message\n"
+	    "       bench-floor -n N DIR <message\n"
 	    "       bench-floor -r N [-j J] -i FILE [-q] -- COMMAND "
 	    "[ARG...]\n");
 	exit(FLOOR_EX_USAGE);
@@ -236,20 +341,25 @@ int
 main(int argc, char **argv)
 {
 	const char	*input;
-	long		 runs, jobs;
+	long		 runs, jobs, files;
 	int		 ch, quiet;
 
 	runs = 0;
+	files = 0;
 	jobs = 1;
 	quiet = 0;
 	input = NULL;
-	while ((ch = getopt(argc, argv, "+i:j:qr:")) != -1) {
+	while ((ch = getopt(argc, argv, "+i:j:n:qr:")) != -1) {
 		switch (ch) {
 		case 'i':
 			input = optarg;
 			break;
 		case 'j':
 			if ((jobs = floor_number(optarg, FLOOR_MAXJOBS)) == -1)
+				floor_usage();
+			break;
+		case 'n':
+			if ((files = floor_number(optarg, FLOOR_MAXRUNS)) == -1)
 				floor_usage();
 			break;
 		case 'q':
@@ -265,6 +375,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (files != 0) {
+		if (argc != 1 || runs != 0 || input != NULL)
+			floor_usage();
+		return floor_many(files, argv[0]);
+	}
 	if (runs == 0) {
 		if (argc != 1 || input != NULL)
 			floor_usage();

@@ -163,7 +163,8 @@ aliases_entry(struct map_text *t, const char *s, size_t n, int lineno,
 				p++;
 			if (buf_addc(name, *p) != BUF_OK)
 				return aliases_fail(why, t->name, lineno,
-				    "alias name too long");
+				    "alias name too long (more than %d "
+				    "bytes)", MAP_KEY_MAX);
 		}
 		for (p++; p < end && aliases_isspace(*p); p++)
 			;
@@ -188,12 +189,13 @@ aliases_entry(struct map_text *t, const char *s, size_t n, int lineno,
 		}
 		if (buf_add(name, p, nlen) != BUF_OK)
 			return aliases_fail(why, t->name, lineno,
-			    "alias name too long");
+			    "alias name too long (more than %d bytes)",
+			    MAP_KEY_MAX);
 		p = colon;
 	}
 	if (name->len == 0)
 		return aliases_fail(why, t->name, lineno, "empty alias name");
-	if (name->len > MAP_KEY_MAX || strlen(name->data) != name->len)
+	if (name->len > MAP_KEY_MAX)
 		return aliases_fail(why, t->name, lineno,
 		    "alias name too long (more than %d bytes)", MAP_KEY_MAX);
 	str_lower(name->data);

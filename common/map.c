@@ -133,6 +133,8 @@ static int	 map_load_inline(struct map_builder *, const char *,
 		    struct buf *);
 static int	 map_cdb_find(const unsigned char *, size_t, const char *,
 		    size_t, const unsigned char **, size_t *);
+static int	 map_open_file(const char *, const char *, struct stat *,
+		    struct buf *);
 static int	 map_open_cdb(struct map *, const char *, struct buf *);
 static int	 map_open_text(struct map *, const char *, struct buf *);
 static int	 map_open_static(struct map *, const char *, struct buf *);
@@ -776,6 +778,36 @@ map_cdb_find(const unsigned char *db, size_t size, const char *key,
 	return 0;
 }
 
+/*
+ * map_open_file - open a regular file for reading; -1 with "open PATH:
+ * reason" (errno kept) or "PATH: not a regular file" (EINVAL) in why
+ */
+static int
+map_open_file(const char *path, const char *what, struct stat *st,
+    struct buf *why)
+{
+	int	 fd, saved;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) < 0) {
+		saved = errno;
+		return map_fail(why, saved, "open %s%s: %s", what, path,
+		    strerror(saved));
+	}
+	if (fstat(fd, st) != 0) {
+		saved = errno;
+		close(fd);
+		return map_fail(why, saved, "fstat %s: %s", path,
+		    strerror(saved));
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		return map_fail(why, EINVAL, "%s%s: not a regular file", what,
+		    path);
+	}
+	return fd;
+}
+
 /* map_open_cdb - map PATH.cdb into memory */
 static int
 map_open_cdb(struct map *m, const char *path, struct buf *why)
@@ -789,8 +821,7 @@ map_open_cdb(struct map *m, const char *path, struct buf *why)
 	if (buf_printf(&db, "%s.cdb", path) != BUF_OK)
 		return map_fail(why, ENAMETOOLONG, "%s: file name too long",
 		    m->spec);
-	if ((fd = open(db.data, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) < 0) {
+	if ((fd = map_open_file(db.data, "database ", &st, why)) < 0) {
 		saved = errno;
 		if (saved == ENOENT && (m->flags & MAP_F_ALIASES))
 			map_fail(why, saved, "open database %s: %s (run "
@@ -800,26 +831,13 @@ map_open_cdb(struct map *m, const char *path, struct buf *why)
 			map_fail(why, saved, "open database %s: %s (run "
 			    "\"newaliases -m %s\" to build it from %s)",
 			    db.data, strerror(saved), m->spec, path);
-		else
-			map_fail(why, saved, "open database %s: %s",
-			    db.data, strerror(saved));
 		buf_free(&db);
 		return -1;
 	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    st.st_size < MAP_CDB_TOC || (uintmax_t)st.st_size > MAP_CDB_MAX) {
-		saved = errno;
-		if (!S_ISREG(st.st_mode))
-			map_fail(why, EINVAL, "database %s: not a regular "
-			    "file", db.data);
-		else if (st.st_size < MAP_CDB_TOC ||
-		    (uintmax_t)st.st_size > MAP_CDB_MAX)
-			map_fail(why, EINVAL, "database %s: not a cdb "
-			    "database (%lld bytes): run newaliases again",
-			    db.data, (long long)st.st_size);
-		else
-			map_fail(why, saved, "fstat %s: %s", db.data,
-			    strerror(saved));
+	if (st.st_size < MAP_CDB_TOC || (uintmax_t)st.st_size > MAP_CDB_MAX) {
+		map_fail(why, EINVAL, "database %s: not a cdb database (%lld "
+		    "bytes): run newaliases again", db.data,
+		    (long long)st.st_size);
 		close(fd);
 		buf_free(&db);
 		return -1;
@@ -851,18 +869,8 @@ map_open_text(struct map *m, const char *path, struct buf *why)
 	struct stat		 st;
 	int			 fd, saved, rc;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) < 0) {
-		saved = errno;
-		return map_fail(why, saved, "open %s: %s", path,
-		    strerror(saved));
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
-		close(fd);
-		return map_fail(why, saved, "%s: %s", path,
-		    saved == EINVAL ? "not a regular file" : strerror(saved));
-	}
+	if ((fd = map_open_file(path, "", &st, why)) < 0)
+		return -1;
 	if (map_text_fd(&t, path, fd) != 0) {
 		close(fd);
 		return map_fail(why, ENOMEM, "%s: out of memory", path);
@@ -912,9 +920,12 @@ static int
 map_open_inline(struct map *m, const char *text, struct buf *why)
 {
 	struct map_builder	 mb;
+	char			 name[LOG_SAFE_MAX];
 	int			 rc, saved;
 
-	mb_init(&mb, m->spec);
+	/* Messages quote the start of the table, not all of it. */
+	log_safe(name, MAP_CLIP, m->spec, strlen(m->spec));
+	mb_init(&mb, name);
 	rc = map_load_inline(&mb, text, why);
 	if (rc == 0)
 		rc = mb_finish(&mb, &m->image, &m->dbsize, why);
@@ -1255,19 +1266,8 @@ map_build(const char *spec, enum map_fmt fmt, struct map_stats *stats,
 		    "build", spec);
 		return MAP_BUILD_BADSPEC;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
-	    O_NONBLOCK)) < 0) {
-		saved = errno;
-		map_fail(why, saved, "open %s: %s", path, strerror(saved));
+	if ((fd = map_open_file(path, "", &st, why)) < 0)
 		return MAP_BUILD_NOINPUT;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		saved = S_ISREG(st.st_mode) ? errno : EINVAL;
-		map_fail(why, saved, "%s: %s", path, saved == EINVAL ?
-		    "not a regular file" : strerror(saved));
-		close(fd);
-		return MAP_BUILD_NOINPUT;
-	}
 	if (map_text_fd(&t, path, fd) != 0) {
 		close(fd);
 		map_fail(why, ENOMEM, "%s: out of memory", path);

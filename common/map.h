@@ -41,14 +41,16 @@
  * Building.  map_build() parses the source of a database type and
  * writes PATH.cdb.tmp.PID (mode 0644, or 0600 when the source is not
  * world-readable; run by root, owned by the source's owner, as postmap
- * and postalias do, because delivery to a command or file in an alias
- * runs with the rights of the database's owner), fsyncs it, renames it
+ * and postalias make it: Postfix's local(8) runs an alias's commands
+ * with the rights of the database's owner, and map_owner() tells a
+ * caller who that is), fsyncs it, renames it
  * to PATH.cdb and fsyncs the directory.  On any error the temporary
  * file is removed and the old PATH.cdb stays as it was.  Errors name
  * file and line ("/etc/aliases, line 12: missing colon after alias
  * name").  A key given twice: the last one wins, with a warning naming
  * both lines (log_warnx).  For texthash: the source is checked and
- * nothing is written.
+ * nothing is written.  MAP_BUILD_BADSPEC comes with errno
+ * EPROTONOSUPPORT for a type correo does not have.
  *
  * Ownership.  map_open() returns a map that map_close() releases (it
  * accepts NULL and returns NULL).  map_source() and map_name() return

@@ -462,10 +462,12 @@ smtpio_reply_init(struct smtpio_reply *r)
 	buf_init(&r->text, SMTPIO_REPLY_MAX);
 }
 
-/* smtpio_reply_free - release the text */
+/* smtpio_reply_free - release the text; NULL is fine */
 void
 smtpio_reply_free(struct smtpio_reply *r)
 {
+	if (r == NULL)
+		return;
 	buf_free(&r->text);
 	r->code = 0;
 	r->nlines = 0;

@@ -33,7 +33,11 @@
  * '?'.  Lines may end in CRLF or a bare LF.  Limits: SMTPIO_LINE_MAX
  * bytes a line, SMTPIO_REPLY_MAX bytes of text and SMTPIO_REPLY_LINES
  * lines a reply.  smtpio_reply_parse() is the same parser on one line
- * already in memory (tests and fuzzing).
+ * already in memory (tests and fuzzing).  A struct smtpio_reply is the
+ * caller's; smtpio_reply_init() readies it, each read replaces its
+ * contents, and smtpio_reply_free() (NULL is fine) releases the text.
+ * smtpio_reply_str() appends the reply as one line, "452 4.2.2 text",
+ * its lines joined by spaces.
  *
  * The body.  The message content is LF text; smtpio_body_write() sends
  * it with each LF as CRLF (a CR already before the LF is kept, not
@@ -56,16 +60,16 @@
 
 #include "common/buf.h"
 
-#define SMTPIO_BUFSZ		16384	/* each of the read and write buffers */
-#define SMTPIO_LINE_MAX		4096	/* a reply line, its line end excluded */
-#define SMTPIO_REPLY_MAX	65536	/* the text of one reply */
-#define SMTPIO_REPLY_LINES	1000	/* lines in one reply */
-#define SMTPIO_CMD_MAX		2048	/* one command line, CRLF excluded */
-#define SMTPIO_DSN_MAX		16	/* "5.123.456" and its NUL, with room */
+#define SMTPIO_BUFSZ		16384	/* the read buffer, the write buffer */
+#define SMTPIO_LINE_MAX		4096	/* a reply line, no line end */
+#define SMTPIO_REPLY_MAX	65536	/* one reply's text */
+#define SMTPIO_REPLY_LINES	1000	/* one reply's lines */
+#define SMTPIO_CMD_MAX		2048	/* a command line, no CRLF */
+#define SMTPIO_DSN_MAX		16	/* "5.123.456", NUL, room */
 
 enum smtpio_status {
 	SMTPIO_OK = 0,
-	SMTPIO_TIMEOUT = -1,	/* the peer did not answer or read in time */
+	SMTPIO_TIMEOUT = -1,	/* the peer was too slow */
 	SMTPIO_EOF = -2,	/* the peer closed the connection */
 	SMTPIO_ERROR = -3,	/* a system call failed; see errno */
 	SMTPIO_TOOLONG = -4,	/* a reply line or a reply past its limit */
@@ -80,8 +84,8 @@ struct smtpio_body {
 
 struct smtpio {
 	int		 fd;
-	int		 timeout;	/* seconds for each wait; 0: none */
-	size_t		 rpos, rlen;	/* unread bytes: rbuf[rpos..rlen) */
+	int		 timeout;	/* seconds a wait; 0: none */
+	size_t		 rpos, rlen;	/* unread: rbuf[rpos..rlen) */
 	size_t		 wlen;		/* bytes waiting in wbuf */
 	char		 rbuf[SMTPIO_BUFSZ];
 	char		 wbuf[SMTPIO_BUFSZ];
@@ -90,10 +94,10 @@ struct smtpio {
 
 struct smtpio_reply {
 	int		 code;			/* 250 */
-	char		 dsn[SMTPIO_DSN_MAX];	/* "2.1.5", or "" */
+	char		 dsn[SMTPIO_DSN_MAX]; /* "2.1.5", or "" */
 	size_t		 nlines;
-	int		 done;			/* the last line was seen */
-	struct buf	 text;			/* lines joined by '\n' */
+	int		 done;		/* the last line was seen */
+	struct buf	 text;		/* lines joined by '\n' */
 };
 
 int	 smtpio_connect(const char *dest, const char *default_port,

@@ -1,8 +1,8 @@
 #!/bin/sh
-test_description='man pages: mandoc -Tlint is clean, every option letter is documented'
+test_description='man pages: mandoc -Tlint is clean, every option letter and parameter is documented'
 . "$(dirname "$0")/test-lib.sh"
 
-# Two checks over man/ and cmd/ of the source tree:
+# Three checks over man/, cmd/ and common/conf.c of the source tree:
 #
 # 1. For every man/*.[0-9], "mandoc -Tlint" prints nothing (MANDOC).
 #    It runs in man/, where mandoc looks for NAME.SEC when it checks an
@@ -24,6 +24,10 @@ test_description='man pages: mandoc -Tlint is clean, every option letter is docu
 #    letter it handles appears too: a top-level "case 'x':" as a .Fl
 #    argument that starts with "ox", a second-level "case 'y':" under
 #    it as "oxy", and a strcmp(arg, "xy") as exactly "oxy".
+#
+# 3. Every parameter of correo's table, conf_params[] in common/conf.c,
+#    has an entry on man/correo.conf.5 (".It Va name"), as Postfix checks
+#    that every parameter is documented.
 
 MAN_DIR=$SRC_DIR/man
 CMD_DIR=$SRC_DIR/cmd
@@ -137,6 +141,32 @@ missing_suboptions() {
 	done <subopts
 }
 
+# conf_names CONF_C - the names in conf_params[], one a line
+conf_names() {
+	awk '/^static const struct conf_param conf_params\[\] = \{/ {
+		on = 1
+		next
+	}
+	on && /^};/ { exit }
+	on && /^\t\{ "/ {
+		s = $0
+		sub(/^\t\{ "/, "", s)
+		sub(/".*/, "", s)
+		print s
+	}' "$1"
+}
+
+# missing_params CONF_C PAGE - the parameters without an entry on PAGE
+missing_params() {
+	conf_names "$1" >params &&
+	test -s params || {
+		echo "no parameters found in $1"
+		return 0
+	}
+	awk '/^\.It Va / { print $3 }' "$2" >entries &&
+	awk 'FNR == NR { have[$1] = 1; next } !($1 in have)' entries params
+}
+
 # xr_check NAME SEC LINE HOSTDB - mandoc found no file for the reference
 # NAME(SEC): a complaint on stdout when it is correo's own page in the
 # wrong section or a correo.* page that does not exist, a note on fd 3
@@ -212,5 +242,13 @@ for main in "$CMD_DIR"/*/main.c; do
 		'
 	fi
 done
+
+if [ -f "$SRC_DIR/common/conf.c" ] && [ -f "$MAN_DIR/correo.conf.5" ]; then
+	test_expect_success 'every parameter of conf_params[] is on correo.conf.5' '
+		missing_params "$SRC_DIR/common/conf.c" \
+		    "$MAN_DIR/correo.conf.5" >missing &&
+		test_cmp /dev/null missing
+	'
+fi
 
 test_done

@@ -25,8 +25,11 @@
  * read, EX_CANTCREAT or EX_IOERR when the database cannot be written
  * (the first failure's status, after trying every map); with -q, 1 when
  * no map has the key, EX_NOINPUT when a map cannot be opened (a missing
- * database), EX_CONFIG for a map type correo does not support and
- * EX_TEMPFAIL for a failed lookup.
+ * database), EX_DATAERR when it does not parse (a malformed name, a
+ * texthash or inline syntax error, a corrupt database), EX_CONFIG for a
+ * map type correo does not support and EX_TEMPFAIL for a failed lookup.
+ * A type correo does not support in alias_database is skipped with a
+ * warning, as runq skips it in alias_maps.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -58,6 +61,7 @@ struct na {
 	const char	*query;		/* -q */
 	int		 postmap;	/* -m */
 	int		 verbose;	/* -v */
+	int		 from_conf;	/* the maps are alias_database */
 	int		 status;	/* the first failure's */
 };
 
@@ -145,6 +149,13 @@ na_build(struct na *na, const char *spec, enum map_fmt fmt)
 
 	buf_init(&why, NA_WHY_MAX);
 	st = map_build(spec, fmt, &stats, &why);
+	if (st == MAP_BUILD_BADSPEC && errno == EPROTONOSUPPORT &&
+	    na->from_conf) {
+		/* A pasted main.cf may name what correo has not. */
+		log_warnx("alias_database: %s: skipped", buf_str(&why));
+		buf_free(&why);
+		return 0;
+	}
 	if (st != MAP_BUILD_OK) {
 		if (st == MAP_BUILD_DATAERR || st == MAP_BUILD_CANTCREAT ||
 		    st == MAP_BUILD_IOERR || st == MAP_BUILD_NOMEM)
@@ -185,7 +196,8 @@ na_query(struct na *na, char **specs, size_t n)
 			saved = errno;
 			log_error("%s", buf_str(&why));
 			status = saved == EPROTONOSUPPORT ? EX_CONFIG :
-			    saved == EINVAL ? EX_DATAERR : EX_NOINPUT;
+			    saved == EINVAL ? EX_DATAERR :
+			    saved == ENOMEM ? EX_OSERR : EX_NOINPUT;
 			break;
 		}
 		if (map_is_stale(m))
@@ -292,6 +304,7 @@ main(int argc, char **argv)
 		specs = xcalloc(2, sizeof(*specs));
 		specs[0] = na_spec(na.alias_file);
 	} else {
+		na.from_conf = 1;
 		list = conf_list("alias_database");
 		for (nspecs = 0; list[nspecs] != NULL; nspecs++)
 			;

@@ -65,7 +65,11 @@
  * Mail", "Postmaster Warning: Delayed Mail", "Postmaster Copy:
  * Successful Mail Delivery Report".  KIND in the Message-ID is bounce,
  * delay or success; NOTICEID is the notice's own queue ID, unique
- * among live queue files, so no two notices share a Message-ID.
+ * among live queue files, so no two notices share a Message-ID.  The
+ * Message-ID is one token and never folded (it may pass 78 columns,
+ * never 998).  Other fields fold at 78 columns before a space; an
+ * address longer than a line stays whole (up to 998 columns), a
+ * diagnostic's longer word is split (see bounce.h).
  *
  * The third part's description is "Undelivered Message" (failure,
  * whole), "Undelivered Message Headers" (failure and delay, headers)
@@ -153,7 +157,7 @@ static void	 out_add(struct bounce_out *, const void *, size_t);
 static void	 out_adds(struct bounce_out *, const char *);
 static void	 out_printf(struct bounce_out *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
-static void	 buf_fail(struct bounce_out *, int);
+static void	 out_fail(struct bounce_out *, int);
 static const char *clean(struct bounce_out *, struct buf *, const char *);
 static const char *typed(struct bounce_out *, const char *, const char *);
 static size_t	 type_len(const char *);
@@ -306,9 +310,9 @@ out_flush(struct bounce_out *o)
 	buf_reset(&o->b);
 }
 
-/* buf_fail - remember a buffer failure (the first failure wins) */
+/* out_fail - remember a buffer failure (the first failure wins) */
 static void
-buf_fail(struct bounce_out *o, int status)
+out_fail(struct bounce_out *o, int status)
 {
 	if (o->err == 0) {
 		o->err = status == BUF_NOMEM ? ENOMEM : EFBIG;
@@ -325,7 +329,7 @@ out_add(struct bounce_out *o, const void *p, size_t n)
 	if (o->err != 0)
 		return;
 	if ((rc = buf_add(&o->b, p, n)) != BUF_OK) {
-		buf_fail(o, rc);
+		out_fail(o, rc);
 		return;
 	}
 	if (o->b.len >= BOUNCE_OUT_FLUSH)
@@ -352,7 +356,7 @@ out_printf(struct bounce_out *o, const char *fmt, ...)
 	rc = buf_vprintf(&o->b, fmt, ap);
 	va_end(ap);
 	if (rc != BUF_OK) {
-		buf_fail(o, rc);
+		out_fail(o, rc);
 		return;
 	}
 	if (o->b.len >= BOUNCE_OUT_FLUSH)
@@ -391,7 +395,7 @@ clean(struct bounce_out *o, struct buf *dst, const char *s)
 		space = 0;
 	}
 	if (rc != BUF_OK) {
-		buf_fail(o, rc);
+		out_fail(o, rc);
 		buf_reset(dst);
 	}
 	return dst->data != NULL ? dst->data : "";
@@ -432,7 +436,7 @@ typed(struct bounce_out *o, const char *val, const char *deftype)
 	else
 		rc = buf_printf(&o->t, "%s; %s", deftype, v);
 	if (rc != BUF_OK) {
-		buf_fail(o, rc);
+		out_fail(o, rc);
 		return "";
 	}
 	return o->t.data;
@@ -491,6 +495,10 @@ static void
 put_field(struct bounce_out *o, const char *name, const char *val,
     size_t hard)
 {
+	if (*val == '\0') {
+		out_printf(o, "%s:\n", name);
+		return;
+	}
 	out_printf(o, "%s: ", name);
 	put_words(o, strlen(name) + 2, BOUNCE_FOLD, hard, " ", val);
 }
@@ -507,7 +515,7 @@ put_para(struct bounce_out *o, const char *fmt, ...)
 	rc = buf_vprintf(&o->t, fmt, ap);
 	va_end(ap);
 	if (rc != BUF_OK) {
-		buf_fail(o, rc);
+		out_fail(o, rc);
 		return;
 	}
 	put_words(o, 0, BOUNCE_WRAP, BOUNCE_HARD, "", clean(o, &o->v,
@@ -949,9 +957,12 @@ write_text(struct bounce_out *o, const struct bounce_info *info,
 	    info->mail_name : "correo");
 	put_para(o, "This is an automatic notice from the mail system (%s) "
 	    "at %s.", name, host);
-	if (info->postmaster_copy != NULL)
-		put_para(o, "This copy goes to the postmaster: %s", clean(o,
-		    &o->v, info->postmaster_copy));
+	if (info->postmaster_copy != NULL) {
+		v = clean(o, &o->v, info->postmaster_copy);
+		tl = strlen(v);
+		put_para(o, "This copy goes to the postmaster: %s%s", v,
+		    tl > 0 && v[tl - 1] == '.' ? "" : ".");
+	}
 
 	switch (plan->how) {
 	case ATTACH_NONE:

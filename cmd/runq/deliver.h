@@ -91,7 +91,8 @@ struct mbox_mark {
  *
  * mbox_open() opens PATH without following links, creating it with
  * create_mode when missing; wants a regular file with one link, owned
- * by the effective uid or root; takes an fcntl lock and the dotlock
+ * by the effective uid or root (the one exception: "/dev/null", where
+ * appends succeed and write nothing); takes an fcntl lock and the dotlock
  * PATH.lock, waiting up to 20 s (mbox_set_lock_wait()) before it defers
  * "mailbox is locked".  On success mb->mark is ready for the first
  * append: dev, ino, len = the current size, stamp = now.  Record it,
@@ -128,6 +129,7 @@ struct mbox {
 	int		 created;	/* mbox_open made the file */
 	dev_t		 lock_dev;	/* the dotlock we made */
 	ino_t		 lock_ino;
+	int		 devnull;	/* PATH is /dev/null: write nothing */
 };
 
 /* mbox.c - mbox files (the mail spool, /file deliveries) */

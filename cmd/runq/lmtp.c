@@ -13,6 +13,8 @@
  * any was accepted; the content with CRLF line ends and dot-stuffing;
  * then one reply per accepted recipient, in RCPT order; QUIT.  Nothing
  * is prepended: the server adds its own Return-Path and Delivered-To.
+ * 8-bit content goes as it is to a server that does not offer 8BITMIME
+ * (no conversion), as Postfix does.
  *
  * The results.  Each recipient gets its own: the server's reply to its
  * RCPT or, once accepted, its reply after the content.  2xx is DLV_OK
@@ -38,6 +40,11 @@
  *
  * Memory.  The content is read twice in DLV_CHUNK pieces (once to look
  * for 8-bit bytes, once to send it) and never held whole.
+ *
+ * Returns 0 when the conversation ran to its end (r is DLV_OK
+ * "delivered via DEST"; each recipient's own result says how it went),
+ * -1 when it broke down (r holds the deferral every recipient without
+ * a result got).  Either way every recipient has a result.
  */
 #include <sys/types.h>
 
@@ -105,12 +112,13 @@ struct lmtp {
 	const struct dlv_msg	*msg;
 	struct lmtp_rcpt	*rcpt;
 	size_t			 n;
-	unsigned char		*accepted;	/* per recipient: enum lmtp_acc */
+	unsigned char		*accepted;	/* enum lmtp_acc, each */
 	size_t			 naccepted;
-	size_t			 next_reply;	/* the first RCPT pending */
-	unsigned char		*done;		/* per recipient: has a result */
+	size_t			 next_reply;	/* first RCPT pending */
+	size_t			 sent;		/* rcpt[0..sent) sent */
+	unsigned char		*done;		/* has a result, each */
 	struct lmtp_timeouts	 to;
-	struct smtpio		*io;		/* NULL until connected */
+	struct smtpio		*io;		/* NULL: not connected */
 	struct smtpio_reply	 reply;
 	int			 ext;		/* enum lmtp_ext */
 	char			*chunk;		/* DLV_CHUNK bytes */
@@ -387,7 +395,7 @@ lmtp_rcpt_replies(struct lmtp *s, struct dlv_result *r)
 {
 	size_t	 j;
 
-	for (j = s->next_reply; j < s->n; j++) {
+	for (j = s->next_reply; j < s->sent; j++) {
 		if (s->accepted[j] != LMTP_RCPT_PENDING)
 			continue;
 		if (lmtp_command(s, r, LMTP_ST_RCPT, 0) != 0)
@@ -400,7 +408,7 @@ lmtp_rcpt_replies(struct lmtp *s, struct dlv_result *r)
 			lmtp_reply_result(s, j, LMTP_ST_RCPT);
 		}
 	}
-	s->next_reply = s->n;
+	s->next_reply = s->sent;
 	return 0;
 }
 
@@ -545,8 +553,8 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 	    buf_str(&params))) != SMTPIO_OK) {
 		if (rc == SMTPIO_TOOLONG) {
 			for (i = 0; i < n; i++)
-				lmtp_finish(&s, i, DLV_BOUNCE, "5.1.7", "sender "
-				    "address too long");
+				lmtp_finish(&s, i, DLV_BOUNCE, "5.1.7",
+				    "sender address too long");
 			goto quit;
 		}
 		lmtp_io_fail(&s, r, rc, LMTP_ST_MAIL);
@@ -580,6 +588,7 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 			goto out;
 		}
 		s.accepted[i] = LMTP_RCPT_PENDING;
+		s.sent = i + 1;
 		if (!(s.ext & LMTP_EXT_PIPELINING) &&
 		    lmtp_rcpt_replies(&s, r) != 0)
 			goto out;

@@ -133,7 +133,8 @@ rq_watch(struct runq *rq)
 		rq_run(rq);
 		pfd.fd = ifd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, (int)(delay * 1000)) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, delay > 86400 ? 86400 * 1000 :
+		    (int)(delay * 1000)) < 0 && errno != EINTR)
 			fatal(EX_OSERR, "poll");
 		while (read(ifd, ev, sizeof(ev)) > 0)
 			;
@@ -237,10 +238,15 @@ main(int argc, char **argv)
 			rq_run(&rq);
 		return rq.status;
 	}
+	if (rq.watch) {
+		/* The watcher waits for a running pass, then stays. */
+		if (!rq_lock(&rq) && flock(rq.lockfd, LOCK_EX) != 0)
+			fatal(EX_TEMPFAIL, "lock %s/queue/%s", rq.sp.path,
+			    RQ_LOCKNAME);
+		return rq_watch(&rq);
+	}
 	if (!rq_lock(&rq))
 		return EX_OK;
-	if (rq.watch)
-		return rq_watch(&rq);
 	do {
 		clock_gettime(CLOCK_REALTIME, &start);
 		rq_run(&rq);

@@ -49,6 +49,10 @@
  * append is cut back with ftruncate(2) to where it started; a failed
  * fsync cuts back the whole batch, since none of it can be trusted.
  *
+ * /dev/null, the one non-file allowed ("devnull: /dev/null" in aliases,
+ * which Postfix delivers): opened without locks, appends succeed and
+ * write nothing, undo has nothing to do.
+ *
  * Undo.  The bytes after the crash mark's length are regenerated and
  * compared, not just the From_ line: the file is cut only when what
  * follows the mark is a prefix (or all) of this very message's append
@@ -75,12 +79,13 @@
 #define MBOX_LOCK_WAIT_MS	20000	/* total wait for the locks */
 #define MBOX_PAUSE_MIN_MS	50	/* first pause between tries */
 #define MBOX_PAUSE_MAX_MS	1000	/* longest pause between tries */
-#define MBOX_STALE_LOCK		500	/* seconds: a dotlock this old is dead */
+#define MBOX_STALE_LOCK		500	/* seconds: an older dotlock is dead */
 #define MBOX_LOCK_TOUCH		60	/* seconds between dotlock refreshes */
 #define MBOX_OUT_SIZE		DLV_CHUNK
 #define MBOX_HDR_MAX		(16 * 1024)	/* From_ line plus headers */
 #define MBOX_OPEN_TRIES		4	/* create/open races in one try */
 #define MBOX_LOCK_SUFFIX	".lock"
+#define MBOX_DEVNULL		"/dev/null"
 
 /* What a locking try came to. */
 enum mbox_try {
@@ -133,6 +138,7 @@ static enum mbox_try mbox_try_once(struct mbox *, const char *, int,
 static void	 mbox_release(struct mbox *);
 static long long mbox_now_ms(void);
 static void	 mbox_pause(long);
+static int	 mbox_open_null(struct mbox *, struct dlv_result *);
 static int	 mbox_out_init(struct mbox_out *, struct mbox *,
 		    enum mbox_sink, off_t, off_t);
 static void	 mbox_out_free(struct mbox_out *);
@@ -410,7 +416,8 @@ mbox_release(struct mbox *mb)
 			if (unlink(mb->dotlock) != 0)
 				log_warn("remove lock file %s", mb->dotlock);
 		} else
-			log_warnx("lock file %s was taken from us", mb->dotlock);
+			log_warnx("lock file %s was taken from us",
+			    mb->dotlock);
 		free(mb->dotlock);
 		mb->dotlock = NULL;
 	}
@@ -440,6 +447,26 @@ mbox_pause(long msec)
 	ts.tv_nsec = (msec % 1000) * 1000000L;
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
+}
+
+/* mbox_open_null - "alias: /dev/null": delivered, nothing written */
+static int
+mbox_open_null(struct mbox *mb, struct dlv_result *r)
+{
+	struct stat	 st;
+
+	if ((mb->fd = open(MBOX_DEVNULL, O_WRONLY | O_CLOEXEC)) < 0 ||
+	    fstat(mb->fd, &st) != 0 || !S_ISCHR(st.st_mode)) {
+		dlv_set(r, DLV_DEFER, "4.3.0", "cannot open %s", MBOX_DEVNULL);
+		mbox_close(mb);
+		return -1;
+	}
+	mb->devnull = 1;
+	mb->mark.dev = st.st_dev;
+	mb->mark.ino = st.st_ino;
+	mb->mark.stamp = (long long)time(NULL);
+	dlv_set(r, DLV_OK, "2.0.0", "%s opened", MBOX_DEVNULL);
+	return 0;
 }
 
 /*
@@ -473,6 +500,10 @@ mbox_open(struct mbox *mb, const char *path, off_t size_limit,
 	}
 	memcpy(lockname, path, n);
 	memcpy(lockname + n, MBOX_LOCK_SUFFIX, sizeof(MBOX_LOCK_SUFFIX));
+	if (strcmp(path, MBOX_DEVNULL) == 0) {
+		free(lockname);
+		return mbox_open_null(mb, r);
+	}
 
 	deadline = mbox_now_ms() + mbox_lock_wait_ms;
 	while ((t = mbox_try_once(mb, lockname, create_mode, &nodot, r)) ==
@@ -563,7 +594,8 @@ mbox_out_flush(struct mbox_out *o)
 		o->done += (off_t)n;
 		o->len = 0;
 		now = time(NULL);
-		if (mb->dotlock != NULL && now - o->touched >= MBOX_LOCK_TOUCH) {
+		if (mb->dotlock != NULL &&
+		    now - o->touched >= MBOX_LOCK_TOUCH) {
 			if (utimensat(AT_FDCWD, mb->dotlock, NULL,
 			    AT_SYMLINK_NOFOLLOW) != 0)
 				log_warn("touch lock file %s", mb->dotlock);
@@ -768,6 +800,8 @@ mbox_undo(struct mbox *mb, const struct mbox_mark *mark,
 	off_t		 tail;
 	int		 rc = -1, err;
 
+	if (mb->devnull)
+		return 0;
 	if (mb->fd < 0 || mb->mark.len != mb->batch_len) {
 		dlv_set(r, DLV_DEFER, "4.3.0", "mbox_undo: mailbox %s is not "
 		    "open or has been appended to", mb->path ? mb->path : "?");
@@ -869,6 +903,10 @@ mbox_append(struct mbox *mb, const struct dlv_msg *msg,
 		dlv_set(r, DLV_DEFER, "4.3.0", "mbox_append: mailbox not open");
 		return -1;
 	}
+	if (mb->devnull) {
+		dlv_set(r, DLV_OK, "2.0.0", "delivered to %s", MBOX_DEVNULL);
+		return 0;
+	}
 	if (mb->mark.stamp == 0)
 		mb->mark.stamp = (long long)time(NULL);
 	if (fstat(mb->fd, &st) != 0) {
@@ -950,7 +988,7 @@ mbox_sync(struct mbox *mb, struct dlv_result *r)
 		dlv_set(r, DLV_DEFER, "4.3.0", "mbox_sync: mailbox not open");
 		return -1;
 	}
-	if (fsync(mb->fd) != 0)
+	if (!mb->devnull && fsync(mb->fd) != 0)
 		err = errno;
 	if (err == 0 && mb->created) {
 		/* A new file: its name must be durable too. */

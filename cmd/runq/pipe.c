@@ -56,6 +56,10 @@
  * DLV_CHUNK pieces, so memory stays flat whatever its size.
  *
  * The caller must not ignore SIGCHLD (the status would be lost).
+ * pipe_deliver() returns 0 when r is DLV_OK, else -1; r says why.
+ * dlv_format_headers() rather than dlv_write_headers() makes the
+ * prepended lines, so that they go through the same non-blocking
+ * writes, under the time limit, as the content.
  */
 #include <sys/types.h>
 #include <sys/syscall.h>
@@ -76,19 +80,19 @@
 #include "common/util.h"
 #include "cmd/runq/deliver.h"
 
-#define PIPE_OUTPUT_MAX	2048	/* command output kept for the text */
+#define PIPE_OUTPUT_MAX	2048	/* output kept for the text */
 #define PIPE_KILL_GRACE	2	/* seconds from SIGTERM to SIGKILL */
 #define PIPE_ENV_MAX	16	/* variables, the NULL excluded */
 #define PIPE_ENV_BYTES	65536
-#define PIPE_HDR_MAX	65536	/* the From_ line and prepended headers */
+#define PIPE_HDR_MAX	65536	/* the From_ line and headers */
 #define PIPE_PATH	"/usr/bin:/bin"
 #define PIPE_SHELL	"/bin/sh"
 #define PIPE_POLL_MS	20	/* child status polling without a pidfd */
 #define PIPE_EXIT_NOTFOUND	127
 #define PIPE_EXIT_NOEXEC	126
 /* Postfix's default command_expansion_filter */
-#define PIPE_ENV_CHARS	"1234567890!@%-_=+:,./abcdefghijklmnopqrstuvwxyz" \
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+#define PIPE_ENV_CHARS	"1234567890!@%-_=+:,./" \
+			"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 #define PIPE_SHELL_META	"\"'`$\\;&|<>()[]{}*?~#\n\r"
 
 /* The argument vector and environment, built before the fork. */
@@ -103,14 +107,14 @@ struct pipe_exec {
 /* One run of the command as the parent sees it. */
 struct pipe_run {
 	pid_t		 pid;
-	int		 pidfd;		/* -1: poll waitpid instead */
-	int		 in;		/* the command's stdin; -1 when done */
-	int		 out;		/* its stdout and stderr; -1 at EOF */
+	int		 pidfd;		/* -1: poll waitpid */
+	int		 in;		/* its stdin; -1 when done */
+	int		 out;		/* stdout+stderr; -1 at EOF */
 	int		 reaped;
-	int		 status;	/* wait(2) status once reaped */
+	int		 status;	/* wait(2) status */
 	int		 timed_out;
-	int		 read_error;	/* errno of a failed queue file read */
-	struct buf	 hdr;		/* the bytes before the content */
+	int		 read_error;	/* errno of a failed pread */
+	struct buf	 hdr;		/* what goes before it */
 	size_t		 hdr_off;
 	off_t		 msg_off;	/* content bytes taken so far */
 	char		*chunk;		/* DLV_CHUNK bytes */
@@ -249,7 +253,8 @@ pipe_prepare(struct pipe_exec *x, const char *command,
 	    pipe_env_add(x, &n, "ORIGINAL_RECIPIENT", msg->orig_rcpt, 1) != 0 ||
 	    pipe_env_add(x, &n, "SENDER", msg->sender != NULL ? msg->sender :
 	    "", 1) != 0 ||
-	    pipe_env_add(x, &n, "CLIENT_ADDRESS", env->client_address, 1) != 0 ||
+	    pipe_env_add(x, &n, "CLIENT_ADDRESS", env->client_address,
+	    1) != 0 ||
 	    pipe_env_add(x, &n, "PATH", PIPE_PATH, 0) != 0 ||
 	    pipe_env_add(x, &n, "TZ", tz, 0) != 0) {
 		buf_sets(why, "environment too large");
@@ -650,7 +655,8 @@ pipe_output_dsn(const char *out, char *dsn, size_t dsnsz)
 		return 0;
 	i = 2;
 	for (part = 0; part < 2; part++) {
-		for (n = 0; n < 4 && out[i + n] >= '0' && out[i + n] <= '9'; n++)
+		for (n = 0; n < 4 && out[i + n] >= '0' &&
+		    out[i + n] <= '9'; n++)
 			;
 		if (n < 1 || n > 3)
 			return 0;

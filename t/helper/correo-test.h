@@ -15,6 +15,9 @@ int	 h_hdr(int, char **);
 int	 h_spool_dump(int, char **);
 int	 h_spool_fill(int, char **);
 int	 h_spool_check(int, char **);
+int	 h_lmtp(int, char **);
+int	 h_pipe(int, char **);
+int	 h_bounce(int, char **);
 int	 h_aliases(int, char **);
 int	 h_aliases_split(int, char **);
 
@@ -29,6 +32,9 @@ int	 h_aliases_split(int, char **);
 	{ "spool-dump", h_spool_dump, "file  (a queue file's records)" }, \
 	{ "spool-fill", h_spool_fill, "[options] N  (queue N messages)" }, \
 	{ "spool-check", h_spool_check, "queue_dir  (every message loads)" }, \
+	{ "lmtp", h_lmtp, "[-t s] dest sender rcpt... < message  (LMTP)" }, \
+	{ "pipe", h_pipe, "[opts] cmd sender rcpt user home < message" }, \
+	{ "bounce", h_bounce, "< spec, empty line, original  (a DSN notice)" }, \
 	{ "aliases", h_aliases, "< aliases(5) file  (entries, elements)" }, \
 	{ "aliases-split", h_aliases_split, "< one alias value per line" },
 

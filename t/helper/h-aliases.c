@@ -130,11 +130,6 @@ h_aliases(int argc, char **argv)
 	return rc != 0 ? 1 : 0;
 }
 
-/* The elements of a value as text, for the round trip. */
-struct h_elems {
-	struct buf	 out;		/* KIND TEXT lines */
-};
-
 /* h_aliases_join - append an element to the joined value */
 static int
 h_aliases_join(enum alias_kind kind, const char *text, size_t len,
@@ -153,11 +148,10 @@ static int
 h_aliases_collect(enum alias_kind kind, const char *text, size_t len,
     void *arg)
 {
-	struct h_elems	*e = arg;
+	struct buf	*out = arg;
 
-	if (buf_printf(&e->out, "%s\t", aliases_kind_name(kind)) != BUF_OK ||
-	    buf_add(&e->out, text, len) != BUF_OK ||
-	    buf_addc(&e->out, '\n') != BUF_OK)
+	if (buf_printf(out, "%s\t", aliases_kind_name(kind)) != BUF_OK ||
+	    buf_add(out, text, len) != BUF_OK || buf_addc(out, '\n') != BUF_OK)
 		return -1;
 	return 0;
 }
@@ -166,8 +160,7 @@ h_aliases_collect(enum alias_kind kind, const char *text, size_t len,
 int
 h_aliases_split(int argc, char **argv)
 {
-	struct buf	 in, why, joined;
-	struct h_elems	 first, again;
+	struct buf	 in, why, joined, first, again;
 	const char	*p, *end, *nl;
 	size_t		 n;
 	int		 status = 0;
@@ -180,8 +173,8 @@ h_aliases_split(int argc, char **argv)
 	buf_init(&in, H_ALIASES_MAX);
 	buf_init(&why, H_ALIASES_WHY);
 	buf_init(&joined, 4 * MAP_VALUE_MAX);
-	buf_init(&first.out, 8 * MAP_VALUE_MAX);
-	buf_init(&again.out, 8 * MAP_VALUE_MAX);
+	buf_init(&first, 8 * MAP_VALUE_MAX);
+	buf_init(&again, 8 * MAP_VALUE_MAX);
 	if (h_aliases_read(&in) != 0) {
 		fprintf(stderr, "aliases-split: cannot read stdin\n");
 		buf_free(&in);
@@ -195,8 +188,8 @@ h_aliases_split(int argc, char **argv)
 		h_aliases_put(p, n);
 		putchar('\n');
 		buf_reset(&joined);
-		buf_reset(&first.out);
-		buf_reset(&again.out);
+		buf_reset(&first);
+		buf_reset(&again);
 		if (aliases_split_value(p, n, h_aliases_elem, NULL,
 		    &why) != 0) {
 			fputs("error: ", stdout);
@@ -218,9 +211,9 @@ h_aliases_split(int argc, char **argv)
 		putchar('\n');
 		if (aliases_split_value(joined.data != NULL ? joined.data :
 		    "", joined.len, h_aliases_collect, &again, &why) != 0 ||
-		    first.out.len != again.out.len ||
-		    memcmp(buf_str(&first.out), buf_str(&again.out),
-		    first.out.len) != 0) {
+		    first.len != again.len ||
+		    memcmp(buf_str(&first), buf_str(&again),
+		    first.len) != 0) {
 			puts("MISMATCH");
 			status = 1;
 		}
@@ -229,7 +222,7 @@ h_aliases_split(int argc, char **argv)
 	buf_free(&in);
 	buf_free(&why);
 	buf_free(&joined);
-	buf_free(&first.out);
-	buf_free(&again.out);
+	buf_free(&first);
+	buf_free(&again);
 	return status;
 }

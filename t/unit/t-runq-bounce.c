@@ -2,7 +2,8 @@
  * t-runq-bounce.c - unit tests for cmd/runq/bounce: notices are built
  * into a private spool, loaded back, and parsed with Python's email
  * package by t/lib-dsn-check.py (skipped, with a note, when python3 is
- * missing)
+ * missing).  T_KEEP=1 in the environment keeps the directory with the
+ * notices for a look.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>

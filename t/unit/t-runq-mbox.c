@@ -662,7 +662,7 @@ release(pid_t pid, int tell)
 static void
 t_lock(void)
 {
-	struct mbox		 mb;
+	struct mbox		 mb, mb2;
 	struct dlv_result	 r;
 	struct timespec		 t0;
 	char			 path[512], lock[512];
@@ -719,12 +719,8 @@ t_lock(void)
 
 	/* Within one process, a second open of a locked mailbox waits. */
 	check(open_ok(&mb, path, 0) == 0);
-	{
-		struct mbox	 mb2;
-
-		check_int(mbox_open(&mb2, path, 0, 0600, &r), ==, -1);
-		mbox_close(&mb2);
-	}
+	check_int(mbox_open(&mb2, path, 0, 0600, &r), ==, -1);
+	mbox_close(&mb2);
 	mbox_close(&mb);
 	mbox_set_lock_wait(20000);
 }
@@ -770,10 +766,13 @@ refused(const char *path, enum dlv_status status, const char *dsn,
 {
 	struct mbox		 mb;
 	struct dlv_result	 r;
+	int			 ok;
 
 	check_int(mbox_open(&mb, path, 0, 0600, &r), ==, -1);
-	if (!check_int(r.status, ==, status) | !check_str(r.dsn, dsn) |
-	    !check(strstr(r.text, text) != NULL))
+	ok = check_int(r.status, ==, status);
+	ok &= check_str(r.dsn, dsn);
+	ok &= check(strstr(r.text, text) != NULL);
+	if (!ok)
 		tap_diag("%s: %s", path, r.text);
 	mbox_close(&mb);
 }
@@ -911,6 +910,112 @@ t_changed(void)
 	rmmsg(&t);
 }
 
+static void
+t_devnull(void)
+{
+	struct mbox		 mb;
+	struct dlv_result	 r;
+	struct tmsg		 t;
+
+	if (!check(mkmsg(&t, c1, strlen(c1), "a@example.org") == 0))
+		return;
+	check(open_ok(&mb, "/dev/null", 0) == 0);
+	check(mb.dotlock == NULL);
+	check(append_ok(&mb, &t) == 0);
+	check_int(mbox_undo(&mb, &mb.mark, &t.m, &r), ==, 0);
+	check_int(mbox_sync(&mb, &r), ==, 0);
+	check_int(r.status, ==, DLV_OK);
+	mbox_close(&mb);
+	check(access("/dev/null.lock", F_OK) != 0);
+	rmmsg(&t);
+}
+
+/* quote_ref - mboxrd quoting the simple way, line by line */
+static void
+quote_ref(const char *p, size_t n, struct buf *out)
+{
+	size_t	 i = 0, j, k;
+
+	while (i < n) {
+		for (j = i; j < n && p[j] != '\n'; j++)
+			;
+		for (k = i; k < j && p[k] == '>'; k++)
+			;
+		if (j - k >= 5 && memcmp(p + k, "From ", 5) == 0)
+			buf_addc(out, '>');
+		buf_add(out, p + i, j < n ? j + 1 - i : j - i);
+		i = j + 1;
+	}
+	if (n > 0 && p[n - 1] != '\n')
+		buf_addc(out, '\n');
+	buf_addc(out, '\n');
+}
+
+/* lcg - a small deterministic random number generator */
+static unsigned int
+lcg(unsigned int *state)
+{
+	*state = *state * 1103515245u + 12345u;
+	return (*state >> 16) & 0x7fff;
+}
+
+static void
+t_quote(void)
+{
+	static const char	 alpha[] = ">>>From  \n\nxFrm";
+	struct mbox		 mb;
+	struct tmsg		 t;
+	struct buf		 content, want, got;
+	char			 path[512];
+	unsigned int		 seed = 42;
+	size_t			 at, len;
+	int			 i, bad = 0;
+
+	buf_init(&content, 4 * DLV_CHUNK);
+	buf_init(&want, 8 * DLV_CHUNK);
+	buf_init(&got, 8 * DLV_CHUNK);
+	path_in(path, sizeof(path), "quote");
+	for (i = 0; i < 300 && bad < 3; i++) {
+		buf_reset(&content);
+		if (i < 40) {
+			/* A From_ line or a '>' run across a chunk edge. */
+			at = DLV_CHUNK - 8 + (size_t)(i % 20) / 2;
+			while (content.len < at - 1)
+				buf_addc(&content, 'x');
+			buf_addc(&content, '\n');
+			if (i % 2)
+				buf_adds(&content, ">>>>>>>>>>>>>>>>");
+			buf_adds(&content, i % 4 < 2 ? "From a\n" : "Frox\n");
+		} else {
+			len = lcg(&seed) % (i < 250 ? 200 : 3 * DLV_CHUNK);
+			while (content.len < len)
+				buf_addc(&content,
+				    alpha[lcg(&seed) % (sizeof(alpha) - 1)]);
+		}
+		unlink(path);
+		if (mkmsg(&t, content.data, content.len, "q@example.org") != 0) {
+			bad++;
+			continue;
+		}
+		if (open_ok(&mb, path, 0) != 0 || append_ok(&mb, &t) != 0)
+			bad++;
+		mbox_close(&mb);
+		check(dlv_format_headers(&want, &t.m, 1, STAMP) == 0);
+		quote_ref(content.data, content.len, &want);
+		if (slurp(path, &got) != 0 || got.len != want.len ||
+		    memcmp(got.data, want.data, got.len) != 0) {
+			tap_diag("case %d: %zu bytes of content quoted wrong",
+			    i, content.len);
+			bad++;
+		}
+		rmmsg(&t);
+	}
+	check_int(bad, ==, 0);
+	buf_free(&content);
+	buf_free(&want);
+	buf_free(&got);
+}
+
 /* maxrss - the peak resident set in kilobytes */
 static long
 maxrss(void)
@@ -1024,6 +1129,9 @@ main(void)
 	TEST(t_owner, "a mailbox of another user defers");
 	TEST(t_no_dotlock, "an unwritable directory means fcntl locking only");
 	TEST(t_changed, "an unlocked writer between appends defers");
+	TEST(t_quote, "mboxrd quoting across chunk edges matches a line-by-"
+	    "line reference");
+	TEST(t_devnull, "/dev/null takes anything and keeps nothing");
 	TEST(t_big, "a 100 MB message with flat memory");
 	rc = test_done();
 	if (chdir("/") == 0)

@@ -1,0 +1,361 @@
+# bench/lib.sh - what bench/submit and bench/local share: the temporary
+# directory and its traps, timing helpers, the message, the private
+# correo configuration, and the setup and teardown of Postfix and DMA.
+# Sourced, not run:
+#
+#	. "$(dirname "$0")/lib.sh"
+#	bench_init "$1"			# BUILD, DRIVER, W, the traps
+#	pf_setup pf_main_mine		# as root: /etc/postfix/main.cf
+#	dma_setup			# as root: /etc/dma/dma.conf
+#
+# A script that makes more than this sets up (a system file, a process)
+# redefines cleanup_extra, which cleanup calls first.  Postfix's and
+# DMA's files are described in bench/README.md.
+
+LC_ALL=C
+LANG=C
+TZ=UTC
+export LC_ALL LANG TZ
+
+MARK='# written by correo bench; removed when it ends'
+# An earlier bench wrote "# written by correo bench/submit; ...".
+MARK_RE='^# written by correo bench'
+PF_SPOOL=/var/spool/postfix
+PF_MAIN=/etc/postfix/main.cf
+
+pf_ok=		# Postfix is usable; if not, pf_why says why
+pf_why=
+pf_main_ours=	# we wrote /etc/postfix/main.cf
+pf_started=	# we started the Postfix master
+dma_ok=		# DMA is usable; if not, dma_why says why
+dma_why=
+dma_etc_made=	# we created /etc/dma
+
+# bench_init [BUILD] - the build, the driver, the temporary directory W
+# and the traps that remove everything again
+bench_init() {
+	BUILD=$(cd "${1:-build}" 2>/dev/null && pwd) || {
+		echo >&2 "bench: no build directory ${1:-build}"
+		exit 2
+	}
+	DRIVER=$BUILD/bench-floor
+	for _f in "$DRIVER" "$BUILD/sendmail"; do
+		[ -x "$_f" ] || {
+			echo >&2 "bench: $_f missing: run make first"
+			exit 2
+		}
+	done
+	W=$(mktemp -d "${TMPDIR:-/tmp}/correo-bench.XXXXXX") || exit 2
+	# DMA runs as user mail when started by root: it must reach its spool.
+	chmod 711 "$W"
+	trap 'cleanup' EXIT
+	trap 'cleanup; exit 130' INT
+	trap 'cleanup; exit 143' TERM HUP PIPE
+}
+
+# cleanup_extra - a script's own undoing; redefined after sourcing
+cleanup_extra() { :; }
+
+# cleanup - undo everything; safe to call twice
+cleanup() {
+	trap - EXIT INT TERM HUP PIPE
+	cleanup_extra
+	if [ -n "$pf_started" ]; then
+		postfix stop >/dev/null 2>&1
+		pf_wait_stopped
+		pf_started=
+	fi
+	if [ -n "$pf_main_ours" ]; then
+		pf_clean_queue
+		rm -f "$PF_MAIN"
+		pf_main_ours=
+	fi
+	if grep -q "$MARK_RE" /etc/dma/dma.conf 2>/dev/null; then
+		rm -f /etc/dma/dma.conf
+	fi
+	[ -n "$dma_etc_made" ] && rmdir /etc/dma 2>/dev/null
+	dma_ok=
+	dma_etc_made=
+	rm -rf "$W"
+}
+
+# now_ns - nanoseconds since the epoch
+now_ns() { date +%s%N; }
+
+# calc EXPR - floating-point arithmetic
+calc() { awk "BEGIN { printf \"%s\", $1 }"; }
+
+# fmt FORMAT EXPR - EXPR computed and printed with a printf format
+fmt() { awk "BEGIN { printf \"$1\", $2 }"; }
+
+# count_files DIR... - regular files below DIR, dot files excluded
+count_files() { find "$@" -type f ! -name '.*' 2>/dev/null | wc -l; }
+
+# drive N JOBS NAME CMD... - run CMD N times on the message; print the
+# seconds it took (nothing when a run failed; see $W/NAME.err)
+drive() {
+	d_n=$1 d_j=$2 d_name=$3
+	shift 3
+	"$DRIVER" -r "$d_n" -j "$d_j" -i "${DRIVE_INPUT:-$W/msg}" -- "$@" \
+	    >"$W/$d_name.out" 2>"$W/$d_name.err" || return 1
+	sed -n 's/.* seconds=\([0-9.]*\) .*/\1/p' "$W/$d_name.out"
+}
+
+# first_error NAME - the last meaningful line of a failed run's stderr
+first_error() {
+	grep -v 'unable to look up public/pickup' "$W/$1.err" | tail -n 1
+}
+
+# hf NAME RUNS WARMUP CMD... - hyperfine (or a date loop): "mean sd" in ms
+hf() {
+	_name=$1 _runs=$2 _warm=$3
+	shift 3
+	if command -v hyperfine >/dev/null 2>&1; then
+		hyperfine -N --style none --runs "$_runs" --warmup "$_warm" \
+		    --export-csv "$W/$_name.csv" "$*" \
+		    >"$W/$_name.hf" 2>&1 || return 1
+		awk -F, 'NR == 2 { printf "%.2f %.2f", $2 * 1000, $3 * 1000 }' \
+		    "$W/$_name.csv"
+		return 0
+	fi
+	_i=0
+	while [ $_i -lt "$_warm" ]; do
+		"$@" >/dev/null 2>&1 || return 1
+		_i=$((_i + 1))
+	done
+	_i=0
+	: >"$W/$_name.times"
+	while [ $_i -lt "$_runs" ]; do
+		_t0=$(now_ns)
+		"$@" >/dev/null 2>&1 || return 1
+		echo $(($(now_ns) - _t0)) >>"$W/$_name.times"
+		_i=$((_i + 1))
+	done
+	awk '{ s += $1; q += $1 * $1 } END { m = s / NR;
+	    v = q / NR - m * m; if (v < 0) v = 0;
+	    printf "%.2f %.2f", m / 1e6, sqrt(v) / 1e6 }' "$W/$_name.times"
+}
+
+# hf_method - how hf measures, for the headings
+hf_method() {
+	if command -v hyperfine >/dev/null 2>&1; then
+		hyperfine --version
+	else
+		echo "a date +%s%N loop (no hyperfine)"
+	fi
+}
+
+# row LABEL VALUE [NOTE] - one line of a table
+row() { printf '   %-36s %12s  %s\n' "$1" "$2" "${3:-}"; }
+
+# bench_banner - the date, the machine and its load
+bench_banner() {
+	echo "correo bench, $(date -u '+%Y-%m-%d %H:%M UTC'), $(uname -sr)," \
+	    "$(nproc) cpus, $(free -g | awk '/^Mem:/ { print $2 }') GiB," \
+	    "load $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "   spool and floor in $W ($(df -T "$W" |
+	    awk 'NR == 2 { print $2 }'))"
+}
+
+# ----- the message ---------------------------------------------------
+
+# write_msg - a realistic 2048-byte message in $W/msg: headers, then text
+write_msg() {
+	{
+		cat <<'EOF'
+Return-Path: <alice@example.net>
+Received: from client.example.net (client.example.net [192.0.2.10])
+	by mx.example.net with ESMTPS id 4Xk2s81Hq9z5vN
+	for <rcpt@example.org>; Tue, 12 Nov 2024 09:14:03 +0100
+From: Alice Example <alice@example.net>
+To: Bob Example <rcpt@example.org>
+Subject: Quarterly numbers and the meeting on Thursday
+Date: Tue, 12 Nov 2024 09:14:02 +0100
+Message-ID: <20241112081402.4Xk2s81Hq9z5vN@client.example.net>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
+
+EOF
+		_i=0
+		while [ $_i -lt 40 ]; do
+			echo "Line $_i of the body: the figures for the quarter are attached below."
+			_i=$((_i + 1))
+		done
+	} | head -c 2047 >"$W/msg"
+	echo >>"$W/msg"
+}
+
+# ----- correo --------------------------------------------------------
+
+# correo_setup - the private configuration (as in t/test-lib.sh) in
+# $W/correo/correo.conf; CORREO_CONFIG points at it
+correo_setup() {
+	mkdir -p "$W/correo/spool" &&
+	cat >"$W/correo/correo.conf" <<EOF
+# written by correo bench
+myhostname = host.example.org
+mydomain = example.org
+queue_directory = $W/correo/spool
+daemon_directory = $BUILD
+maillog_file = $W/correo/maillog
+mail_owner = $(id -un)
+EOF
+	CORREO_CONFIG=$W/correo/correo.conf
+	export CORREO_CONFIG
+}
+
+# ----- Postfix -------------------------------------------------------
+
+# pf_wait_stopped - wait (at most 30 s) for the master to go away
+pf_wait_stopped() {
+	_i=0
+	while [ $_i -lt 30 ] && postfix status >/dev/null 2>&1; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+}
+
+# pf_clean_queue - remove every queue file (the queue is the bench's)
+pf_clean_queue() {
+	find "$PF_SPOOL/maildrop" -type f -delete 2>/dev/null
+	postsuper -d ALL >/dev/null 2>&1
+	for _d in incoming active deferred hold defer bounce trace corrupt \
+	    saved; do
+		[ -d "$PF_SPOOL/$_d" ] && find "$PF_SPOOL/$_d" -type f -delete
+	done
+	return 0
+}
+
+# pf_install - Debian's postfix, preseeded to "No configuration"
+pf_install() {
+	[ -x /usr/sbin/postfix ] && return 0
+	[ -z "${BENCH_NO_INSTALL:-}" ] || return 1
+	command -v apt-get >/dev/null 2>&1 || return 1
+	echo "postfix postfix/main_mailer_type select No configuration" |
+	    debconf-set-selections >"$W/apt.log" 2>&1 || return 1
+	echo "   (installing Debian's postfix, \"No configuration\" ...)"
+	DEBIAN_FRONTEND=noninteractive timeout 600 \
+	    apt-get install -y -q postfix >>"$W/apt.log" 2>&1 ||
+	{
+		timeout 300 apt-get update -q >>"$W/apt.log" 2>&1
+		DEBIAN_FRONTEND=noninteractive timeout 600 \
+		    apt-get install -y -q postfix >>"$W/apt.log" 2>&1
+	}
+	[ -x /usr/sbin/postfix ]
+}
+
+# pf_setup FUNCTION - a bench-owned main.cf and queue; sets pf_ok or
+# pf_why.  main.cf is the marked common part, then what FUNCTION prints.
+pf_setup() {
+	PATH=$PATH:/usr/sbin:/usr/lib/postfix/sbin
+	if [ "$(id -u)" != 0 ]; then
+		pf_why="not root"
+		return
+	fi
+	if ! pf_install; then
+		pf_why="postfix is not installed and could not be (see apt-get)"
+		return
+	fi
+	if [ -f "$PF_MAIN" ] && ! grep -q "$MARK_RE" "$PF_MAIN"; then
+		pf_why="$PF_MAIN is a real configuration: not touching it"
+		return
+	fi
+	# Ours from an earlier, killed run, or none: (re)write it.
+	pf_main_ours=1
+	if postfix status >/dev/null 2>&1; then
+		postfix stop >/dev/null 2>&1
+		pf_wait_stopped
+	fi
+	{
+		cat <<EOF
+$MARK
+compatibility_level = 3.6
+myhostname = bench.example.org
+mydomain = example.org
+myorigin = \$myhostname
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+master_service_disable = inet
+alias_maps =
+alias_database =
+EOF
+		"$1"
+	} >"$PF_MAIN"
+	if ! postfix check >"$W/postfix-check.log" 2>&1; then
+		pf_why="postfix check failed: $(tail -n 1 "$W/postfix-check.log")"
+		return
+	fi
+	pf_clean_queue
+	pf_ok=1
+}
+
+# pf_version - "Postfix 3.7.11"
+pf_version() { echo "Postfix $(postconf -h mail_version 2>/dev/null)"; }
+
+# pf_start - start the master (pickup, cleanup, qmgr, showq, ...)
+pf_start() {
+	postfix start >"$W/postfix-start.log" 2>&1 || return 1
+	pf_started=1
+	_i=0
+	while [ $_i -lt 30 ] && [ ! -p "$PF_SPOOL/public/pickup" ]; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+	postfix status >/dev/null 2>&1
+}
+
+# pf_stop - stop the master again
+pf_stop() {
+	postfix stop >/dev/null 2>&1
+	pf_wait_stopped
+	pf_started=
+}
+
+# ----- DMA -----------------------------------------------------------
+
+# dma_setup - fetch and unpack DMA; write /etc/dma/dma.conf (DEFER)
+dma_setup() {
+	if [ "$(id -u)" != 0 ]; then
+		dma_why="not root (its /etc/dma/dma.conf is compiled in)"
+		return
+	fi
+	if [ -e /etc/dma/dma.conf ] &&
+	    ! grep -q "$MARK_RE" /etc/dma/dma.conf; then
+		dma_why="/etc/dma/dma.conf is not the bench's: not touching it"
+		return
+	fi
+	# A marked dma.conf is a killed run's, and so is /etc/dma then.
+	[ -e /etc/dma/dma.conf ] && dma_etc_made=1
+	mkdir -p "$W/dma/spool" || return
+	if ! (cd "$W/dma" && timeout 300 apt-get download dma ||
+	    { timeout 300 apt-get update -q &&
+	    timeout 300 apt-get download dma; }) >"$W/dma/apt.log" 2>&1; then
+		dma_why="apt-get download dma failed: $(tail -n 1 "$W/dma/apt.log")"
+		return
+	fi
+	_deb=$(find "$W/dma" -maxdepth 1 -name 'dma_*.deb' | head -n 1)
+	if [ -z "$_deb" ] || ! dpkg -x "$_deb" "$W/dma/root"; then
+		dma_why="dpkg -x of the dma package failed"
+		return
+	fi
+	DMA_VERSION=$(basename "$_deb" | sed 's/^dma_\([^_]*\)_.*/\1/')
+	DMA=$W/dma/root/usr/sbin/dma
+	# Started by root, dma becomes user mail, group mail.
+	chmod 755 "$W/dma"
+	chgrp mail "$W/dma/spool" 2>/dev/null
+	chmod 2770 "$W/dma/spool"
+	: >"$W/dma/aliases"
+	if [ ! -d /etc/dma ]; then
+		mkdir /etc/dma || { dma_why="cannot create /etc/dma"; return; }
+		dma_etc_made=1
+	fi
+	cat >/etc/dma/dma.conf <<EOF
+$MARK
+SPOOLDIR $W/dma/spool
+ALIASES $W/dma/aliases
+MAILNAME bench.example.org
+DEFER
+EOF
+	dma_ok=1
+}

@@ -1,0 +1,104 @@
+#!/bin/sh
+test_description='how runq is started: one runner, rescans, -w, the cron line, the systemd units'
+. "$(dirname "$0")/test-lib.sh"
+
+me=$(id -un)
+
+mbox_count() {
+	python3 -c "import mailbox,sys; print(len(mailbox.mbox(sys.argv[1])))" "$1"
+}
+
+# wait_for CMD - poll CMD for up to 20 s
+wait_for() {
+	_i=0
+	while ! eval "$1" && [ $_i -lt 200 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	eval "$1"
+}
+
+test_expect_success 'a burst of 300 submissions makes few runners and delivers all' '
+	rm -f peak &&
+	{ ( peak=0; i=0;
+	  while [ $i -lt 400 ]; do
+		n=$(pgrep -c -f "^$CORREO_BUILD/runq" || true);
+		[ "$n" -gt "$peak" ] && peak=$n && echo $peak >peak;
+		sleep 0.02; i=$((i + 1));
+	  done ) & } 
+	watcher=$!
+	i=0 &&
+	while [ $i -lt 300 ]; do
+		echo "burst $i" | sendmail "$me" || return 1
+		i=$((i + 1))
+	done &&
+	wait_for "test \$(mbox_count mail/$me) = 300" &&
+	kill $watcher 2>/dev/null; wait $watcher 2>/dev/null;
+	echo "most runners at once: $(cat peak 2>/dev/null || echo 0)" &&
+	test "$(cat peak 2>/dev/null || echo 0)" -le 6 &&
+	test "$(queue_count)" = 0
+'
+
+test_expect_success 'a second runq asks the running one to rescan and exits at once' '
+	test_config mailbox_command "sleep 2; cat >/dev/null" &&
+	test_when_finished "test_unconfig mailbox_command" &&
+	echo slow | sendmail -odq "$me" || return 1
+	runq &
+	first=$!
+	sleep 0.5 &&
+	echo next | sendmail -odq "$me" &&
+	start=$(date +%s) &&
+	runq &&
+	test $(( $(date +%s) - start )) -le 1 &&
+	wait $first &&
+	test "$(queue_count)" = 0
+'
+
+test_expect_success 'runq -w delivers new mail as it arrives, and stops when killed' '
+	n=$(mbox_count mail/$me) || return 1
+	runq -w &
+	w=$!
+	test_when_finished "kill $w 2>/dev/null; wait $w 2>/dev/null; :" &&
+	sleep 0.3 &&
+	echo watched | sendmail -odq "$me" &&
+	wait_for "test \$(mbox_count mail/$me) = $((n + 1))" &&
+	echo again | sendmail -odq "$me" &&
+	wait_for "test \$(mbox_count mail/$me) = $((n + 2))" &&
+	kill -0 $w
+'
+
+test_expect_success 'the cron lines run as written' '
+	n=$(mbox_count mail/$me) &&
+	echo cron | sendmail -odq "$me" &&
+	grep -v "^#" "$SRC_DIR/etc/cron.d-correo" | grep "^\*/5" |
+	sed -e "s|^[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*root[	 ]*||" \
+	    -e "s|/usr/sbin/runq|$CORREO_BUILD/runq|g" >cronline &&
+	cat cronline &&
+	sh -c "$(cat cronline)" &&
+	test "$(mbox_count mail/$me)" = $((n + 1)) &&
+	grep "^@reboot" "$SRC_DIR/etc/cron.d-correo" |
+	sed -e "s|^@reboot[	 ]*root[	 ]*||" -e "s|/usr/sbin/runq|$CORREO_BUILD/runq|g" >rebootline &&
+	grep -- "-w" rebootline || return 1
+	sh -c "$(cat rebootline)" &
+	r=$!
+	test_when_finished "kill $r 2>/dev/null; wait $r 2>/dev/null; :" &&
+	sleep 0.3 &&
+	echo reboot | sendmail -odq "$me" &&
+	wait_for "test \$(mbox_count mail/$me) = $((n + 2))"
+'
+
+test_lazy_prereq SYSTEMD_ANALYZE 'systemd-analyze --version'
+test_expect_success SYSTEMD_ANALYZE 'the systemd units pass systemd-analyze verify' '
+	mkdir -p root/usr/sbin root/etc/systemd/system &&
+	cp "$CORREO_BUILD/runq" root/usr/sbin/runq &&
+	cp "$SRC_DIR"/etc/correo-runq.* root/etc/systemd/system/ &&
+	sed -i "s|/usr/sbin/runq|$TRASH/root/usr/sbin/runq|" root/etc/systemd/system/correo-runq.service &&
+	sed -i "s|/var/spool/correo/incoming|$TRASH/spool/incoming|" root/etc/systemd/system/correo-runq.path &&
+	systemd-analyze verify --man=no root/etc/systemd/system/correo-runq.path \
+	    root/etc/systemd/system/correo-runq.service \
+	    root/etc/systemd/system/correo-runq.timer >out 2>&1;
+	cat out &&
+	test ! -s out
+'
+
+test_done
