@@ -164,7 +164,7 @@ test_expect_success 'a null-sender message that fails goes to postmaster, once' 
 	: >maillog &&
 	echo x | sendmail -odq -f "<>" nosuchuser &&
 	runq &&
-	test_grep "sender non-delivery notification" maillog &&
+	test_grep "postmaster non-delivery notification" maillog &&
 	test "$(queue_count)" = 0
 '
 

@@ -27,7 +27,10 @@
 #include "cmd/runq/bounce.h"
 #include "cmd/runq/runq.h"
 
-/* fwd_envelope - the records every runq-made message starts with */
+/*
+ * fwd_envelope - the records every runq-made message starts with; body
+ * NULL when the writer already wrote it (bounce_write does)
+ */
 static int
 fwd_envelope(struct spool_writer *w, const char *origin, const char *sender,
     const char *body)
@@ -41,7 +44,7 @@ fwd_envelope(struct spool_writer *w, const char *origin, const char *sender,
 		return -1;
 	return spool_env(w, "time", t) != 0 || spool_env(w, "origin",
 	    origin) != 0 || spool_env(w, "sender", sender) != 0 ||
-	    spool_env(w, "body", body) != 0 ? -1 : 0;
+	    (body != NULL && spool_env(w, "body", body) != 0) ? -1 : 0;
 }
 
 /* fwd_copy - the original content into the writer, in pieces */
@@ -164,7 +167,7 @@ fwd_notice(struct runq *rq, const struct spool_msg *m, int kind, size_t *idx,
 	bi.mail_name = conf_get("mail_name");
 	bi.envid = m->envid;
 	bi.ret = m->ret;
-	bi.arrival = m->time != NULL ? atoll(m->time) : 0;
+	bi.arrival = m->time != NULL ? (long long)strtod(m->time, NULL) : 0;
 	bi.now = rq->now;
 	bi.size_limit = (size_t)conf_size("bounce_size_limit");
 	if (sender[0] != '\0')
@@ -189,7 +192,7 @@ fwd_notice(struct runq *rq, const struct spool_msg *m, int kind, size_t *idx,
 		goto out;
 	if (bounce_write(&w, &bi, br, n, m->fd, m->content_off,
 	    m->content_len, why) != 0 ||
-	    fwd_envelope(&w, "notice", sender, "8BITMIME") != 0 ||
+	    fwd_envelope(&w, "notice", sender, NULL) != 0 ||
 	    spool_add_rcpt(&w, to, NULL, NULL) != 0) {
 		if (buf_str(why)[0] == '\0')
 			buf_printf(why, "queue notice: %s", strerror(errno));

@@ -97,12 +97,18 @@ struct local_x {
 	const char		*fwd_sender;
 	char			 alias_name[SPOOL_ADDR_MAX + 1];
 	int			 outcome_set;
+	int			 marked;	/* a mark was stored this attempt */
 	int			 depth;
 };
 
 static int	 local_in_list(const char *, const char *);
 static int	 local_child(struct local_x *, const struct local_id *,
 		    const struct local_job *);
+static int	 local_read_as(const struct local_id *, const char *,
+		    struct buf *);
+static void	 local_switch(const struct local_id *);
+static void	 local_privs(struct local_id *);
+static int	 local_read_forward(const char *, uid_t, struct buf *);
 static void	 local_expand_text(struct local_x *, const char *, size_t,
 		    const char *, const struct local_id *, const char *);
 static void	 local_result(struct local_x *, enum dlv_status,
@@ -337,7 +343,7 @@ local_read_forward(const char *path, uid_t uid, struct buf *out)
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
+		return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (st.st_uid != uid && st.st_uid != 0) ||
 	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
@@ -347,9 +353,54 @@ local_read_forward(const char *path, uid_t uid, struct buf *out)
 		return 0;
 	}
 	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		if (buf_add(out, chunk, (size_t)n) != BUF_OK) {
+			log_warnx("%s: longer than %d bytes: the rest is "
+			    "ignored", path, LOCAL_FWD_MAX);
+			break;
+		}
+	close(fd);
+	return out->len > 0 ? 1 : 2;	/* 2: exists, empty */
+}
+
+/*
+ * local_read_as - local_read_forward in a child switched to id, so
+ * that a user's :include: can name only what the user may read
+ */
+static int
+local_read_as(const struct local_id *id, const char *path, struct buf *out)
+{
+	char	 chunk[4096];
+	pid_t	 pid;
+	ssize_t	 n;
+	int	 p[2], status, rc;
+
+	if (pipe2(p, O_CLOEXEC) != 0)
+		return -1;
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		close(p[0]);
+		local_switch(id);
+		rc = local_read_forward(path, id->uid, out);
+		if (rc == 1)
+			(void)write_all(p[1], out->data, out->len);
+		_exit(rc < 0 ? 1 : 0);
+	}
+	close(p[1]);
+	while ((n = read(p[0], chunk, sizeof(chunk))) > 0)
 		if (buf_add(out, chunk, (size_t)n) != BUF_OK)
 			break;
-	close(fd);
+	close(p[0]);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		errno = EACCES;
+		return -1;
+	}
 	return out->len > 0 ? 1 : 0;
 }
 
@@ -499,7 +550,8 @@ local_child_main(int sock, struct local_x *x, const struct local_id *id,
 					conf_list_free(paths);
 					goto out;
 				}
-				break;	/* the first that exists decides */
+				if (rcode == 2)
+					break;	/* exists, empty: no forward */
 			}
 			conf_list_free(paths);
 		}
@@ -543,7 +595,7 @@ local_child_main(int sock, struct local_x *x, const struct local_id *id,
 	    conf_size("virtual_mailbox_limit") :
 	    conf_size("mailbox_size_limit"), 0600, r) != 0)
 		goto out;
-	if (rc->mark_len != 0 || rc->mark_ino != 0) {
+	if (!x->marked && (rc->mark_len != 0 || rc->mark_ino != 0)) {
 		struct mbox_mark	 old;
 
 		old.dev = (dev_t)rc->mark_dev;
@@ -595,6 +647,7 @@ local_child(struct local_x *x, const struct local_id *id,
 	pid_t			 pid;
 	ssize_t			 n;
 	int			 sv[2], status, got = 0;
+	int			 continue_reading = 0;
 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		local_result(x, DLV_DEFER, "4.3.0", "socketpair: %s",
@@ -639,13 +692,19 @@ local_child(struct local_x *x, const struct local_id *id,
 					rc->mark_len = len;
 					rc->mark_stamp = stamp;
 					if (spool_rcpt_mark(m, x->idx,
-					    &why) == 0)
+					    &why) == 0) {
 						(void)write_all(sv[0], "GO\n",
 						    3);
-					else
+						x->marked = 1;
+						continue_reading = 1;
+					} else
 						log_warnx("%s",
 						    buf_str(&why));
 				}
+				/* Never leave the child waiting. */
+				if (!continue_reading)
+					(void)write_all(sv[0], "NO\n", 3);
+				continue_reading = 0;
 			} else if (strncmp(line, "FWD ", 4) == 0) {
 				char	*sp = strchr(line + 4, ' ');
 
@@ -843,16 +902,26 @@ local_element(enum alias_kind kind, const char *text, size_t len, void *arg)
 		}
 		job.kind = kind == ALIAS_COMMAND ? JOB_COMMAND : JOB_FILE;
 		job.target = t;
-		local_child(x, el->id, &job);
+		if (el->id->uid == 0 && geteuid() == 0) {
+			struct local_id	 privs;
+
+			/* Root's commands and files: default_privs. */
+			local_privs(&privs);
+			local_child(x, &privs, &job);
+		} else
+			local_child(x, el->id, &job);
 		break;
 	case ALIAS_INCLUDE:
 		buf_init(&inc, LOCAL_FWD_MAX);
-		if (local_read_forward(t, el->id->uid, &inc) < 0)
+		/* A user's :include: is read as that user, never as root. */
+		if ((strcmp(el->class, "forward") == 0 ?
+		    local_read_as(el->id, t, &inc) :
+		    local_read_forward(t, el->id->uid, &inc)) < 0)
 			local_result(x, DLV_DEFER, "4.3.0", "cannot read "
 			    ":include: %s: %s", t, strerror(errno));
-		else
-			local_expand_text(x, inc.data ? inc.data : "",
-			    inc.len, el->class, el->id, t);
+		else if (inc.len > 0)
+			local_expand_text(x, inc.data, inc.len, el->class,
+			    el->id, t);
 		buf_free(&inc);
 		break;
 	}
@@ -1066,6 +1135,7 @@ out:
 	if (user != local)
 		free(user);
 	free(local);
+	free((char *)x.fwd_sender);
 	buf_free(&val);
 	buf_free(&why);
 	buf_free(&key);

@@ -466,19 +466,18 @@ rq_notices(struct rq_msgctx *c)
 			}
 			from = buf_str(&dbl);
 		}
-		if (!null_sender || 1) {
-			if (str_casecmp_ascii(m->sender, buf_str(&dbl)) == 0) {
-				log_mail("bounce", "%s: undeliverable double "
-				    "bounce: discarded", m->id);
-			} else if (fwd_notice(rq, m, BOUNCE_FAILURE, idx, nfail,
-			    to, from, id, sizeof(id), &why) == 0) {
-				log_mail("bounce", "%s: sender non-delivery "
-				    "notification: %s", m->id, id);
-			} else {
-				log_warnx("%s: cannot queue the failure "
-				    "notice: %s", m->id, buf_str(&why));
-				goto out;	/* keep F: retried next time */
-			}
+		if (str_casecmp_ascii(m->sender, buf_str(&dbl)) == 0) {
+			log_mail("bounce", "%s: undeliverable double bounce: "
+			    "discarded", m->id);
+		} else if (fwd_notice(rq, m, BOUNCE_FAILURE, idx, nfail, to,
+		    from, id, sizeof(id), &why) == 0) {
+			log_mail("bounce", "%s: %s non-delivery notification: "
+			    "%s", m->id, null_sender ? "postmaster" : "sender",
+			    id);
+		} else {
+			log_warnx("%s: cannot queue the failure notice: %s",
+			    m->id, buf_str(&why));
+			goto out;	/* keep F: retried next time */
 		}
 		for (i = 0; i < nfail; i++) {
 			m->rcpt[idx[i]].state = RCPT_BOUNCED;
