@@ -65,6 +65,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,6 +289,58 @@ mbox_open_file(struct mbox *mb, int create_mode, struct stat *st,
 }
 
 /*
+ * mbox_lock_stamp - write "correo PID HOST" into our dotlock, so that
+ * the next delivery can tell at once when its maker was killed (the
+ * 500 s rule remains for other programs' locks, which mutt and
+ * procmail leave empty)
+ */
+static void
+mbox_lock_stamp(int fd)
+{
+	char	 host[256], line[320];
+
+	if (gethostname(host, sizeof(host)) != 0)
+		return;
+	host[sizeof(host) - 1] = '\0';
+	if (bsnprintf(line, sizeof(line), "correo %ld %s\n", (long)getpid(),
+	    host) == 0)
+		(void)write_all(fd, line, strlen(line));
+}
+
+/*
+ * mbox_lock_dead - whether lockname is a correo dotlock of this host
+ * whose process no longer exists
+ */
+static int
+mbox_lock_dead(const char *lockname)
+{
+	char		 buf[320], host[256], *p, *end;
+	long		 pid;
+	ssize_t		 n;
+	int		 fd;
+
+	fd = open(lockname, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 10 || gethostname(host, sizeof(host)) != 0)
+		return 0;
+	buf[n] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	if (strncmp(buf, "correo ", 7) != 0)
+		return 0;
+	pid = strtol(buf + 7, &end, 10);
+	if (end == buf + 7 || *end != ' ' || pid <= 0)
+		return 0;
+	p = end + 1;
+	p[strcspn(p, "\n")] = '\0';
+	if (strcmp(p, host) != 0)
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+/*
  * mbox_dotlock - make lockname; on MBOX_TRY_OK mb->dotlock owns it,
  * unless *nodot got set (the directory will not have it: fcntl only)
  */
@@ -312,6 +365,7 @@ mbox_dotlock(struct mbox *mb, const char *lockname, int *nodot,
 				    lockname, strerror(err));
 				return MBOX_TRY_FAIL;
 			}
+			mbox_lock_stamp(fd);
 			close(fd);
 			if ((mb->dotlock = strdup(lockname)) == NULL) {
 				unlink(lockname);
@@ -344,14 +398,15 @@ mbox_dotlock(struct mbox *mb, const char *lockname, int *nodot,
 			return MBOX_TRY_BUSY;
 		}
 		now = time(NULL);
-		if (now - st.st_mtime <= MBOX_STALE_LOCK)
+		if (now - st.st_mtime <= MBOX_STALE_LOCK &&
+		    !mbox_lock_dead(lockname))
 			return MBOX_TRY_BUSY;
 		if (unlink(lockname) != 0 && errno != ENOENT) {
 			log_warn("cannot remove stale lock file %s", lockname);
 			return MBOX_TRY_BUSY;
 		}
-		log_warnx("removed stale lock file %s (%lld s old)", lockname,
-		    (long long)(now - st.st_mtime));
+		log_warnx("removed stale lock file %s (%lld s old, or its "
+		    "maker is gone)", lockname, (long long)(now - st.st_mtime));
 	}
 	return MBOX_TRY_BUSY;
 }
