@@ -130,6 +130,10 @@ service stats {
   }
 }
 EOF
+	# A script's own settings ($DOVECOT_EXTRA: lines of dovecot.conf).
+	if [ -n "${DOVECOT_EXTRA:-}" ]; then
+		printf '%s\n' "$DOVECOT_EXTRA" >>"$DOVECOT_CONF"
+	fi
 }
 
 # dovecot_start - write the configuration and start Dovecot
