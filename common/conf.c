@@ -1242,10 +1242,12 @@ conf_list(const char *name)
 	const char	*v, *s;
 	char		**vec, *copy, *p;
 	size_t		 n = 0, len, i = 0, sz;
+	int		 depth = 0;
 
 	if ((v = conf_get(name)) == NULL)
 		return NULL;
 	len = strlen(v);
+	/* Upper bound: every start of a run of non-separators. */
 	for (s = v; *s != '\0'; s++)
 		if (!conf_issep(*s) && (s == v || conf_issep(s[-1])))
 			n++;
@@ -1255,14 +1257,20 @@ conf_list(const char *name)
 	vec = xmalloc(sz);
 	copy = (char *)(vec + n + 1);
 	memcpy(copy, v, len + 1);
+	/* As Postfix: text inside { } is one item ("inline:{ a=b, c=d }"). */
 	for (p = copy; *p != '\0';) {
 		while (conf_issep(*p))
 			*p++ = '\0';
 		if (*p == '\0')
 			break;
 		vec[i++] = p;
-		while (*p != '\0' && !conf_issep(*p))
+		while (*p != '\0' && (depth > 0 || !conf_issep(*p))) {
+			if (*p == '{')
+				depth++;
+			else if (*p == '}' && depth > 0)
+				depth--;
 			p++;
+		}
 	}
 	vec[i] = NULL;
 	return vec;

@@ -4,11 +4,12 @@
 # Submits a few messages the way real clients do -- cron, mutt, a PHP
 # form, a -t message with a Bcc -- as an ordinary user into a private
 # sandbox (its own correo.conf and spool in a temporary directory), then
-# shows the queue (mailq), the mail log and one queued message as it
-# will be sent (mailq -c).  As root the submissions run as the user
-# "nobody", so nothing here needs or uses privilege.  Delivery (runq)
-# and the SMTP server arrive with their own issues; until then the
-# messages wait in the queue, which is what this demo shows.
+# delivers them with runq: local mail into an mbox and a Maildir, through
+# aliases, with a bounce for an unknown user; remote mail waits in the
+# queue (the SMTP client arrives with its own issue).  It shows the
+# queue (mailq), the mail log and the delivered mailbox.  As root
+# everything runs as the user "nobody", so nothing here needs or uses
+# privilege.
 set -eu
 build=$(cd "${1:-build}" && pwd)
 sandbox=$(mktemp -d "${TMPDIR:-/tmp}/correo-demo.XXXXXX")
@@ -35,48 +36,83 @@ cat >"$sandbox/correo.conf" <<EOF
 myhostname = mail1.example.org
 mydomain = example.org
 myorigin = \$mydomain
+mydestination = \$myhostname, \$mydomain, localhost
 queue_directory = $sandbox/spool
 daemon_directory = $build
 maillog_file = $sandbox/maillog
 mail_owner = $user
+mail_spool_directory = $sandbox/mail
+alias_maps = hash:$sandbox/aliases
+alias_database = hash:$sandbox/aliases
+recipient_delimiter = +
+virtual_mailbox_domains = mail2.example.net
+virtual_mailbox_base = $sandbox/vmail
+virtual_mailbox_maps = inline:{ carol@mail2.example.net=carol/ }
+virtual_uid_maps = static:$(id -u $user)
+virtual_gid_maps = static:$(id -g $user)
 EOF
+mkdir -p "$sandbox/mail" "$sandbox/vmail"
+cat >"$sandbox/aliases" <<EOF
+# root's mail goes to the user running the demo
+postmaster: root
+root: $user
+webmaster: $user
+EOF
+chown -R "$user" "$sandbox" 2>/dev/null || true
 chmod 644 "$sandbox/correo.conf"
 
 say "correo.conf ($sandbox/correo.conf)"
 cat "$sandbox/correo.conf"
 
+say "newaliases (aliases: root and webmaster go to $user)"
+run newaliases -v
+
 say "cron: sendmail -FCronDaemon -i -B8BITMIME -oem root"
 printf 'Subject: Cron <root@mail1> /usr/local/bin/backup\n\nbackup finished: 42 files\n' |
-	run sendmail -odq -FCronDaemon -i -B8BITMIME -oem root
+	run sendmail -FCronDaemon -i -B8BITMIME -oem root
 echo "exit status $?"
 
-say "mutt: sendmail -oem -oi -B8BITMIME -f alice@example.org -- bob@mail2.example.net"
-printf 'From: Alice <alice@example.org>\nTo: bob@mail2.example.net\nSubject: lunch?\n\nAt noon.\n' |
-	run sendmail -odq -oem -oi -B8BITMIME -f alice@example.org -- bob@mail2.example.net
+say "mutt: sendmail -oem -oi -B8BITMIME -f alice@example.org -- carol@mail2.example.net"
+printf 'From: Alice <alice@example.org>\nTo: carol@mail2.example.net\nSubject: lunch?\n\nAt noon.\n' |
+	run sendmail -oem -oi -B8BITMIME -f alice@example.org -- carol@mail2.example.net
 echo "exit status $?"
 
 say "PHP mail(): sendmail -t -i -f www@example.org (CRLF headers, LF body)"
 printf 'To: webmaster\r\nSubject: contact form\r\n\r\nname: Zoe\nmessage: hello\n' |
-	run sendmail -odq -t -i -f www@example.org
+	run sendmail -t -i -f www@example.org
 echo "exit status $?"
 
 say "bsd-mailx: sendmail -i -t (a Bcc: line, no From/Date/Message-ID)"
-printf 'To: carol@mail2.example.net\nBcc: audit@example.org\nSubject: report\n\nsee attached\n' |
-	run sendmail -odq -i -t
+printf 'To: bob@remote.example.com\nBcc: webmaster\nSubject: report\n\nsee attached\n' |
+	run sendmail -i -t
+echo "exit status $?"
+
+say "an unknown local user: accepted, then bounced by runq (5.1.1) to the sender"
+printf 'Subject: typo\n\nhello?\n' | run sendmail -f "$user@mail1.example.org" nosuchuser
 echo "exit status $?"
 
 say "a bad one: a NUL byte is refused (exit 65) and nothing is queued"
-printf 'Subject: bad\n\na\000b\n' | run sendmail -odq bob@example.org || echo "exit status $?"
+printf 'Subject: bad\n\na\000b\n' | run sendmail bob@example.org || echo "exit status $?"
 
-say "mailq"
+say "runq: sendmail started it after each message; one more pass, once those are done"
+i=0
+while [ $i -lt 50 ] && run mailq -j 2>/dev/null | grep -q '"queue_name": "\(incoming\|active\)"'; do
+	sleep 0.1
+	i=$((i + 1))
+done
+run runq -v || true
+
+say "mailq: what is still queued (the remote recipient waits)"
 run mailq || true
 
 say "the mail log ($sandbox/maillog)"
 cat "$sandbox/maillog"
 
-id=$(ls "$sandbox/spool/incoming" | sort | sed -n 4p)
-say "mailq -c $id (the bsd-mailx message as it will be sent: Bcc gone, headers added)"
-run mailq -c "$id" || true
+say "the mbox of $user ($sandbox/mail/$user): cron, the PHP form, the bounce"
+cat "$sandbox/mail/$user"
+
+say "carol's Maildir ($sandbox/vmail/carol/new)"
+for f in "$sandbox"/vmail/carol/new/*; do echo "--- $f"; cat "$f"; done
 
 say "done"
 echo "The sandbox stays in $sandbox; remove it with: rm -rf $sandbox"

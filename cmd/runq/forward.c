@@ -10,7 +10,8 @@
  * A forward (an alias or .forward expanding to addresses, as Postfix's
  * local(8) resubmits them) is the original content with a Delivered-To
  * header for the recipient it was delivered to first, so a loop is
- * noticed when it comes back (5.4.6).
+ * noticed when it comes back (5.4.6); each new recipient keeps the
+ * original recipient as its ORCPT.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,8 +90,8 @@ fwd_commit(struct spool_writer *w, char *id_out, size_t idsz,
  */
 int
 fwd_enqueue(struct runq *rq, const struct spool_msg *m, const char *sender,
-    char **rcpts, size_t n, const char *delivered_to, char *id_out,
-    size_t idsz, struct buf *why)
+    char **rcpts, size_t n, const char *delivered_to, const char *orcpt,
+    char *id_out, size_t idsz, struct buf *why)
 {
 	struct spool_writer	 w;
 	struct buf		 hdr;
@@ -109,8 +110,9 @@ fwd_enqueue(struct runq *rq, const struct spool_msg *m, const char *sender,
 		goto fail;
 	if (m->envid != NULL && spool_env(&w, "envid", m->envid) != 0)
 		goto fail;
+	/* The original recipient survives the expansion (X-Original-To). */
 	for (i = 0; i < n; i++)
-		if (spool_add_rcpt(&w, rcpts[i], NULL, NULL) != 0)
+		if (spool_add_rcpt(&w, rcpts[i], orcpt, NULL) != 0)
 			goto fail;
 	buf_free(&hdr);
 	return fwd_commit(&w, id_out, idsz, why);

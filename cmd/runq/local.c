@@ -249,16 +249,23 @@ local_add_fwd(struct local_x *x, const char *addr)
 static void
 local_flush_fwd(struct local_x *x, const char *delivered_to)
 {
-	struct buf	 why;
+	struct spool_rcpt	*r;
+	struct buf	 why, orcpt;
 	char		 id[SPOOL_ID_MAX];
 	size_t		 i;
 
 	if (x->nfwd == 0)
 		return;
 	buf_init(&why, 4096);
+	buf_init(&orcpt, SPOOL_ADDR_MAX + 16);
+	r = &x->c->m->rcpt[x->idx];
+	if (r->orcpt != NULL)
+		buf_adds(&orcpt, r->orcpt);
+	else
+		buf_printf(&orcpt, "rfc822;%s", r->addr);
 	if (fwd_enqueue(x->c->rq, x->c->m, x->fwd_sender != NULL ?
 	    x->fwd_sender : x->c->m->sender, x->fwd, x->nfwd, delivered_to,
-	    id, sizeof(id), &why) != 0)
+	    buf_str(&orcpt), id, sizeof(id), &why) != 0)
 		local_result(x, DLV_DEFER, "4.3.0", "cannot forward: %s",
 		    buf_str(&why));
 	else {
@@ -272,6 +279,7 @@ local_flush_fwd(struct local_x *x, const char *delivered_to)
 	x->fwd = NULL;
 	x->nfwd = 0;
 	buf_free(&why);
+	buf_free(&orcpt);
 }
 
 /* local_switch - become id in a child; any failure is fatal there */
