@@ -39,6 +39,8 @@ static int	 spool_flush(struct spool_writer *);
 static int	 spool_make_id(struct spool_writer *, struct buf *);
 static int	 spool_value_ok(const char *);
 static int	 spool_parse_env(struct spool_msg *, struct buf *);
+static int	 spool_read_env(struct spool_msg *, const struct stat *,
+		    struct buf *);
 
 /* spool_dir_name - "incoming", "queue" or "hold" */
 const char *
@@ -380,6 +382,20 @@ spool_make_id(struct spool_writer *w, struct buf *why)
 int
 spool_commit(struct spool_writer *w, struct buf *why)
 {
+	if (spool_commit_keep(w, why) != 0)
+		return -1;
+	close(w->fd);
+	w->fd = -1;
+	return 0;
+}
+
+/*
+ * spool_commit_keep - spool_commit, keeping the descriptor open in w->fd
+ * (the caller closes it): sendmail -odi reads the outcome through it
+ */
+int
+spool_commit_keep(struct spool_writer *w, struct buf *why)
+{
 	char	 proc[64];
 	int	 dfd = w->sp->dirfd[SPOOL_INCOMING];
 	int	 rc;
@@ -405,8 +421,6 @@ spool_commit(struct spool_writer *w, struct buf *why)
 		unlinkat(dfd, w->id, 0);
 		return -1;
 	}
-	close(w->fd);
-	w->fd = -1;
 	buf_free(&w->env);
 	return 0;
 }
@@ -480,6 +494,90 @@ spool_msg_free(struct spool_msg *m)
 }
 
 /*
+ * spool_read_env - read and parse the prelude and envelope of the file
+ * open as m->fd (st its fstat); fills the rest of m
+ */
+static int
+spool_read_env(struct spool_msg *m, const struct stat *stp, struct buf *why)
+{
+	char		 pre[SPOOL_PRELUDE_LEN];
+	struct stat	 st = *stp;
+	long long	 off;
+	const char	*err;
+	ssize_t		 n;
+	size_t		 want;
+	const char	*id = m->id;
+
+	n = pread(m->fd, pre, sizeof(pre), 0);
+	if (n != (ssize_t)sizeof(pre) ||
+	    memcmp(pre, SPOOL_MAGIC, sizeof(SPOOL_MAGIC) - 1) != 0 ||
+	    pre[sizeof(pre) - 1] != '\n') {
+		buf_printf(why, "%s: not a correo version %d queue file", id,
+		    SPOOL_VERSION);
+		errno = EINVAL;
+		return -1;
+	}
+	pre[sizeof(pre) - 1] = '\0';
+	if (num_parse(pre + sizeof(SPOOL_MAGIC) - 1, SPOOL_PRELUDE_LEN,
+	    (long long)st.st_size, &off, &err) != 0) {
+		buf_printf(why, "%s: envelope offset %s", id, err);
+		errno = EINVAL;
+		return -1;
+	}
+	m->content_off = SPOOL_PRELUDE_LEN;
+	m->env_off = (off_t)off;
+	m->content_len = m->env_off - m->content_off;
+	if (st.st_size - off > SPOOL_ENV_MAX) {
+		buf_printf(why, "%s: envelope too large", id);
+		errno = EINVAL;
+		return -1;
+	}
+	want = (size_t)(st.st_size - off);
+	if (buf_pread(&m->raw, m->fd, want, off) != 0) {
+		buf_printf(why, "%s: read envelope: %s", id, strerror(errno));
+		return -1;
+	}
+	if (spool_parse_env(m, why) != 0) {
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * spool_load_fd - the state of a message through a descriptor of its
+ * own: the writer of a message keeps its descriptor to learn the
+ * outcome even after runq removed the file (sendmail -odi).  No lock is
+ * taken and a link count of 0 is fine.
+ */
+int
+spool_load_fd(int fd, const char *id, struct spool_msg *m, struct buf *why)
+{
+	struct stat	 st;
+
+	memset(m, 0, sizeof(*m));
+	buf_init(&m->raw, SPOOL_ENV_MAX);
+	m->fd = -1;
+	if (str_copy(m->id, sizeof(m->id), id) != 0 ||
+	    (m->fd = dup(fd)) < 0 || fstat(m->fd, &st) != 0) {
+		buf_printf(why, "%s: %s", id, strerror(errno));
+		spool_msg_free(m);
+		return -1;
+	}
+	m->owner = st.st_uid;
+	m->mtime = st.st_mtime;
+	if (flock(m->fd, LOCK_SH | LOCK_NB) != 0)
+		m->busy = errno == EWOULDBLOCK;
+	else
+		flock(m->fd, LOCK_UN);
+	if (spool_read_env(m, &st, why) != 0) {
+		spool_msg_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * spool_load - open one queue file and read its envelope.  Refuses what
  * is not a complete version-1 file: no prelude, a bad offset, no "end".
  */
@@ -487,12 +585,7 @@ int
 spool_load(struct spool *sp, enum spool_dir d, const char *id, int flags,
     struct spool_msg *m, struct buf *why)
 {
-	char		 pre[SPOOL_PRELUDE_LEN];
 	struct stat	 st;
-	long long	 off;
-	const char	*err;
-	ssize_t		 n;
-	size_t		 want;
 	int		 oflags;
 
 	memset(m, 0, sizeof(*m));
@@ -533,39 +626,8 @@ spool_load(struct spool *sp, enum spool_dir d, const char *id, int flags,
 		m->busy = errno == EWOULDBLOCK;
 	} else
 		flock(m->fd, LOCK_UN);
-	n = pread(m->fd, pre, sizeof(pre), 0);
-	if (n != (ssize_t)sizeof(pre) ||
-	    memcmp(pre, SPOOL_MAGIC, sizeof(SPOOL_MAGIC) - 1) != 0 ||
-	    pre[sizeof(pre) - 1] != '\n') {
-		buf_printf(why, "%s: not a correo version %d queue file", id,
-		    SPOOL_VERSION);
-		errno = EINVAL;
+	if (spool_read_env(m, &st, why) != 0)
 		goto fail;
-	}
-	pre[sizeof(pre) - 1] = '\0';
-	if (num_parse(pre + sizeof(SPOOL_MAGIC) - 1, SPOOL_PRELUDE_LEN,
-	    (long long)st.st_size, &off, &err) != 0) {
-		buf_printf(why, "%s: envelope offset %s", id, err);
-		errno = EINVAL;
-		goto fail;
-	}
-	m->content_off = SPOOL_PRELUDE_LEN;
-	m->env_off = (off_t)off;
-	m->content_len = m->env_off - m->content_off;
-	if (st.st_size - off > SPOOL_ENV_MAX) {
-		buf_printf(why, "%s: envelope too large", id);
-		errno = EINVAL;
-		goto fail;
-	}
-	want = (size_t)(st.st_size - off);
-	if (buf_pread(&m->raw, m->fd, want, off) != 0) {
-		buf_printf(why, "%s: read envelope: %s", id, strerror(errno));
-		goto fail;
-	}
-	if (spool_parse_env(m, why) != 0) {
-		errno = EINVAL;
-		goto fail;
-	}
 	return 0;
 fail:
 	spool_msg_free(m);

@@ -158,6 +158,7 @@ int	 spool_add_rcpt(struct spool_writer *, const char *addr,
 	    const char *orcpt, const char *notify);
 int	 spool_finish(struct spool_writer *, struct buf *why);
 int	 spool_commit(struct spool_writer *, struct buf *why);
+int	 spool_commit_keep(struct spool_writer *, struct buf *why);
 void	 spool_abort(struct spool_writer *);
 
 int	 spool_walk(struct spool *, enum spool_dir,
@@ -165,6 +166,8 @@ int	 spool_walk(struct spool *, enum spool_dir,
 	    struct buf *why);
 int	 spool_load(struct spool *, enum spool_dir, const char *id, int flags,
 	    struct spool_msg *, struct buf *why);
+int	 spool_load_fd(int fd, const char *id, struct spool_msg *,
+	    struct buf *why);
 void	 spool_msg_free(struct spool_msg *);
 int	 spool_env_each(struct spool_msg *,
 	    int (*)(const char *key, const char *val, void *), void *,

@@ -44,6 +44,37 @@ test_expect_success 'unless alternate_config_directories lists its directory' '
 	test "$(ls sys/incoming | wc -l)" = 1
 '
 
+test_expect_success '-odi on an installed host waits for root'"'"'s runq and reports' '
+	mkdir -p sys/queue sys/hold varmail &&
+	chown daemon:mail sys/queue sys/hold && chmod 750 sys/queue sys/hold &&
+	chown root:mail varmail && chmod 2775 varmail &&
+	rm -f sys/incoming/* &&
+	grep -v "^daemon_directory" etc-correo/correo.conf >c.new &&
+	echo "daemon_directory = $CORREO_BUILD" >>c.new &&
+	echo "setgid_group = mail" >>c.new &&
+	echo "mail_spool_directory = $TRASH/varmail" >>c.new &&
+	echo "alias_maps =" >>c.new &&
+	mv c.new etc-correo/correo.conf && chmod 644 etc-correo/correo.conf &&
+	unshare -m sh -c "
+		mkdir -p /etc/correo 2>/dev/null
+		mount -t tmpfs tmpfs /etc/correo &&
+		cp $TRASH/etc-correo/correo.conf /etc/correo/ &&
+		chmod 755 /etc/correo &&
+		cd $TRASH &&
+		{ env -i $CORREO_BUILD/runq -w & echo \$! >w/runq.pid; } &&
+		sleep 0.3 &&
+		echo hello | setpriv --reuid=nobody --regid=nogroup --clear-groups -- env -i bin/sendmail -odi nobody;
+		echo \$? >w/ok.st;
+		echo lost | setpriv --reuid=nobody --regid=nogroup --clear-groups -- env -i bin/sendmail -odi nosuchuser 2>w/lost.err;
+		echo \$? >w/lost.st;
+		kill \$(cat w/runq.pid)
+	" &&
+	test "$(cat w/ok.st)" = 0 &&
+	test "$(cat w/lost.st)" = 67 &&
+	test "$(stat -c %U varmail/nobody)" = nobody &&
+	test_grep "^hello" varmail/nobody
+'
+
 test_expect_success 'the environment does not reach the siblings' '
 	rm -f ran &&
 	mkdir -p fake && printf "#!/bin/sh\nenv >$TRASH/ran\n" >fake/mailq && chmod 755 fake/mailq &&

@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <sysexits.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "common/addr.h"
@@ -38,6 +39,8 @@
 #include "cmd/sendmail/sendmail.h"
 
 #define SUBMIT_CHUNK	65536	/* body piece, and the read size */
+#define SUBMIT_WAIT_STEP 100000	/* -odi: microseconds between looks */
+#define SUBMIT_WAIT_TRIES 1200	/* -odi: 120 s in all */
 
 enum piece {
 	PIECE_EOF = 0,		/* nothing more */
@@ -566,6 +569,67 @@ mail_error(struct submit *s, const char *msg)
 	return 0;
 }
 
+/*
+ * wait_outcome - -odi on an installed host: root's runq (started by
+ * correo-runq.path) delivers; watch the message through the descriptor
+ * sendmail wrote it with (runq updates the same inode, and it stays
+ * readable after runq removed the name) until every recipient has had
+ * its attempt.
+ * EX_NOUSER when a recipient failed for good; deferrals and a timeout
+ * are a warning and 0, since the message is safely queued.
+ */
+static int
+wait_outcome(struct submit *s)
+{
+	struct spool_msg	 m;
+	struct buf		 why;
+	struct stat		 st;
+	size_t			 i;
+	int			 tries, done, failed, deferred, gone;
+	int			 status = EX_OK;
+
+	buf_init(&why, 4096);
+	for (tries = 0; tries < SUBMIT_WAIT_TRIES; tries++) {
+		gone = fstat(s->w.fd, &st) == 0 && st.st_nlink == 0;
+		buf_reset(&why);
+		if (spool_load_fd(s->w.fd, s->w.id, &m, &why) != 0) {
+			log_warnx("%s: queued; cannot watch its delivery: %s",
+			    s->w.id, buf_str(&why));
+			break;
+		}
+		done = gone || !m.busy;
+		failed = deferred = 0;
+		for (i = 0; i < m.nrcpt && done; i++) {
+			if (m.rcpt[i].state == RCPT_PENDING &&
+			    m.rcpt[i].attempts == 0 && !gone)
+				done = 0;
+			else if (m.rcpt[i].state == RCPT_PENDING)
+				deferred = 1;
+			else if (m.rcpt[i].state == RCPT_FAILED ||
+			    m.rcpt[i].state == RCPT_BOUNCED)
+				failed = 1;
+		}
+		spool_msg_free(&m);
+		if (done) {
+			if (failed)
+				status = EX_NOUSER;
+			if (deferred)
+				log_warnx("%s: delivery deferred; the message "
+				    "stays queued", s->w.id);
+			goto out;
+		}
+		usleep(SUBMIT_WAIT_STEP);
+	}
+	if (tries == SUBMIT_WAIT_TRIES)
+		log_warnx("%s: queued; delivery not finished after %d s",
+		    s->w.id, SUBMIT_WAIT_TRIES * SUBMIT_WAIT_STEP / 1000000);
+out:
+	close(s->w.fd);
+	s->w.fd = -1;
+	buf_free(&why);
+	return status;
+}
+
 /* submit - -bm: queue the message on stdin */
 int
 submit(struct sm *sm)
@@ -658,7 +722,10 @@ submit(struct sm *sm)
 	if (spool_finish(&s->w, &s->why) != 0)
 		submit_fail(s, EX_TEMPFAIL, "%s", buf_str(&s->why));
 	priv_group_on();
-	if (spool_commit(&s->w, &s->why) != 0) {
+	/* -odi on an installed host reads the outcome through the fd. */
+	if ((sm->delivery == SM_DELIVER_INTERACTIVE && !sm->private_spool ?
+	    spool_commit_keep(&s->w, &s->why) :
+	    spool_commit(&s->w, &s->why)) != 0) {
 		priv_group_off();
 		submit_fail(s, EX_TEMPFAIL, "%s", buf_str(&s->why));
 	}
@@ -705,7 +772,8 @@ submit(struct sm *sm)
 			}
 		} else
 			run_sibling(sm, "runq", args, 0);
-	}
+	} else if (sm->delivery == SM_DELIVER_INTERACTIVE)
+		status = wait_outcome(s);
 	spool_close(&s->sp);
 	rcpt_free(&rcpts);
 	return status;
