@@ -863,6 +863,24 @@ spool_env_each(struct spool_msg *m,
 int
 spool_rcpt_update(struct spool_msg *m, size_t idx, struct buf *why)
 {
+	if (spool_rcpt_write(m, idx, why) != 0)
+		return -1;
+	if (fdatasync(m->fd) != 0) {
+		buf_printf(why, "%s: update queue file: %s", m->id,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * spool_rcpt_write - spool_rcpt_update without the fdatasync: several
+ * recipients, then one spool_msg_sync (or a spool_remove, which makes
+ * the outcome durable its own way)
+ */
+int
+spool_rcpt_write(struct spool_msg *m, size_t idx, struct buf *why)
+{
 	struct spool_rcpt	*r;
 	char			 st[SPOOL_STATUS_LEN + 1];
 	char			 reply[SPOOL_REPLY_MAX + 1];
@@ -892,8 +910,6 @@ spool_rcpt_update(struct spool_msg *m, size_t idx, struct buf *why)
 		    SPOOL_REPLY_MAX)
 			goto fail;
 	}
-	if (fdatasync(m->fd) != 0)
-		goto fail;
 	return 0;
 fail:
 	buf_printf(why, "%s: update queue file: %s", m->id, strerror(errno));
@@ -927,6 +943,18 @@ spool_rcpt_mark(struct spool_msg *m, size_t idx, struct buf *why)
 	return 0;
 }
 
+/* spool_msg_sync - make the in-place writes durable */
+int
+spool_msg_sync(struct spool_msg *m, struct buf *why)
+{
+	if (fdatasync(m->fd) != 0) {
+		buf_printf(why, "%s: update queue file: %s", m->id,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* spool_set_due - the message's next try, kept as the file's mtime */
 int
 spool_set_due(struct spool_msg *m, long long when)
@@ -948,6 +976,24 @@ int
 spool_move(struct spool *sp, const char *id, enum spool_dir from,
     enum spool_dir to, struct buf *why)
 {
+	if (spool_move_nosync(sp, id, from, to, why) != 0)
+		return -1;
+	if (fsync(sp->dirfd[to]) != 0 || fsync(sp->dirfd[from]) != 0) {
+		buf_printf(why, "%s: fsync after move: %s", id,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * spool_move_nosync - the rename alone: a batch of moves followed by
+ * one spool_sync_dirs (runq's pickup)
+ */
+int
+spool_move_nosync(struct spool *sp, const char *id, enum spool_dir from,
+    enum spool_dir to, struct buf *why)
+{
 	if (!spool_id_ok(id)) {
 		buf_printf(why, "bad queue ID");
 		errno = EINVAL;
@@ -958,11 +1004,21 @@ spool_move(struct spool *sp, const char *id, enum spool_dir from,
 		    spool_dirs[to], strerror(errno));
 		return -1;
 	}
-	if (fsync(sp->dirfd[to]) != 0 || fsync(sp->dirfd[from]) != 0) {
-		buf_printf(why, "%s: fsync after move: %s", id,
-		    strerror(errno));
-		return -1;
-	}
+	return 0;
+}
+
+/* spool_sync_dirs - fsync the directories after a batch of moves */
+int
+spool_sync_dirs(struct spool *sp, struct buf *why)
+{
+	int	 i;
+
+	for (i = 0; i < SPOOL_NDIRS; i++)
+		if (sp->dirfd[i] >= 0 && fsync(sp->dirfd[i]) != 0) {
+			buf_printf(why, "fsync %s: %s", spool_dirs[i],
+			    strerror(errno));
+			return -1;
+		}
 	return 0;
 }
 

@@ -173,10 +173,15 @@ int	 spool_env_each(struct spool_msg *,
 	    int (*)(const char *key, const char *val, void *), void *,
 	    struct buf *why);
 int	 spool_rcpt_update(struct spool_msg *, size_t idx, struct buf *why);
+int	 spool_rcpt_write(struct spool_msg *, size_t idx, struct buf *why);
+int	 spool_msg_sync(struct spool_msg *, struct buf *why);
 int	 spool_rcpt_mark(struct spool_msg *, size_t idx, struct buf *why);
 int	 spool_set_due(struct spool_msg *, long long when);
 int	 spool_move(struct spool *, const char *id, enum spool_dir from,
 	    enum spool_dir to, struct buf *why);
+int	 spool_move_nosync(struct spool *, const char *id,
+	    enum spool_dir from, enum spool_dir to, struct buf *why);
+int	 spool_sync_dirs(struct spool *, struct buf *why);
 int	 spool_remove(struct spool *, const char *id, enum spool_dir,
 	    struct buf *why);
 int	 spool_sweep(struct spool *, long long older_than, struct buf *why);

@@ -130,7 +130,9 @@ rq_pickup_one(const char *id, const struct stat *st, void *arg)
 		return 0;
 	}
 	spool_msg_free(&m);
-	if (spool_move(&rq->sp, id, SPOOL_INCOMING, SPOOL_QUEUE, &why) != 0) {
+	/* The directories are fsync'd once for the whole pickup. */
+	if (spool_move_nosync(&rq->sp, id, SPOOL_INCOMING, SPOOL_QUEUE,
+	    &why) != 0) {
 		log_warnx("pickup: %s", buf_str(&why));
 		buf_free(&why);
 		return 0;
@@ -160,6 +162,9 @@ rq_pickup(struct runq *rq)
 	buf_init(&why, 4096);
 	rc = spool_walk(&rq->sp, SPOOL_INCOMING, rq_pickup_one, rq, &why);
 	if (rc < 0)
+		log_warnx("pickup: %s", buf_str(&why));
+	/* Before any delivery: a picked-up message never reappears. */
+	if (spool_sync_dirs(&rq->sp, &why) != 0)
 		log_warnx("pickup: %s", buf_str(&why));
 	buf_free(&why);
 	return rc;
@@ -655,7 +660,7 @@ rq_message(struct runq *rq, const char *id)
 			rq_log(&c, i, &res, "bounced", rq_now() - arrival);
 			break;
 		}
-		if (spool_rcpt_update(&m, i, &why) != 0)
+		if (spool_rcpt_write(&m, i, &why) != 0)
 			log_warnx("%s", buf_str(&why));
 	}
 	rq_notices(&c);
@@ -663,13 +668,22 @@ rq_message(struct runq *rq, const char *id)
 		if (m.rcpt[i].state == RCPT_PENDING ||
 		    m.rcpt[i].state == RCPT_FAILED)
 			pending = 1;
+	/*
+	 * The outcomes are made durable once: by the removal when nothing
+	 * is pending, else by one fdatasync.  A crash before either can
+	 * only repeat this attempt (correo-spool.5).
+	 */
 	if (!pending) {
 		if (spool_remove(&rq->sp, m.id, SPOOL_QUEUE, &why) == 0)
 			log_mail("qmgr", "%s: removed", m.id);
 		else
 			log_warnx("%s", buf_str(&why));
-	} else if (next > 0)
-		spool_set_due(&m, next);
+	} else {
+		if (next > 0)
+			spool_set_due(&m, next);
+		if (spool_msg_sync(&m, &why) != 0)
+			log_warnx("%s", buf_str(&why));
+	}
 	for (i = 0; i < c.ndelivered_to; i++)
 		free(c.delivered_to[i]);
 	free(c.delivered_to);
