@@ -168,6 +168,24 @@ test_expect_success 'a null-sender message that fails goes to postmaster, once' 
 	test "$(queue_count)" = 0
 '
 
+test_expect_success 'virtual mailboxes: Maildir under virtual_mailbox_base, unknown users bounce 5.1.1' '
+	mkdir -p vmail &&
+	test_config virtual_mailbox_domains v.example &&
+	test_config virtual_mailbox_base "$TRASH/vmail" &&
+	test_config virtual_mailbox_maps "inline:{ carol@v.example=carol/, dave@v.example=dave.mbox }" &&
+	test_config virtual_uid_maps "static:$(id -u)" &&
+	test_config virtual_gid_maps "static:$(id -g)" &&
+	test_config virtual_minimum_uid 0 &&
+	test_when_finished "test_unconfig virtual_mailbox_domains" &&
+	: >maillog &&
+	echo "Subject: v1" | sendmail -odi carol@v.example &&
+	echo "Subject: v2" | sendmail -odi dave@v.example &&
+	test "$(ls vmail/carol/new | wc -l)" = 1 &&
+	test "$(mbox_count vmail/dave.mbox)" = 1 &&
+	echo x | test_expect_code 67 sendmail -odi erin@v.example &&
+	test_grep "to=<erin@v.example>, relay=virtual.*dsn=5.1.1, status=bounced" maillog
+'
+
 test_lazy_prereq PFLOGSUMM 'command -v pflogsumm'
 test_expect_success PFLOGSUMM 'pflogsumm counts received, delivered, deferred, bounced' '
 	mailq -d ALL 2>/dev/null;
