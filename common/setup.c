@@ -50,3 +50,14 @@ setup_config(const char *cli_path, const char *env_path, char **overrides,
 		log_warn("open maillog_file %s", conf_get("maillog_file"));
 	return conf_path();
 }
+
+/* setup_override - note one -o name=value for setup_config */
+int
+setup_override(char ***overrides, size_t *n, const char *arg)
+{
+	if (strchr(arg, '=') == NULL)
+		return -1;
+	*overrides = xreallocarray(*overrides, *n + 1, sizeof(char *));
+	(*overrides)[(*n)++] = (char *)arg;
+	return 0;
+}

@@ -11,6 +11,9 @@
  * overrides, loads the file and opens the mail log under label (NULL:
  * syslog_name).  Errors are fatal: EX_USAGE for a bad override,
  * EX_CONFIG for the file.  Returns the path read (owned by conf(3)).
+ *
+ * setup_override() collects one "-o name=value" (-O for sendmail): -1
+ * when it has no '=' (the caller prints its usage).
  */
 #ifndef COMMON_SETUP_H
 #define COMMON_SETUP_H
@@ -19,5 +22,6 @@
 
 const char *setup_config(const char *cli_path, const char *env_path,
 	    char **overrides, size_t noverrides, const char *label);
+int	 setup_override(char ***overrides, size_t *n, const char *arg);
 
 #endif

@@ -255,14 +255,12 @@ main(int argc, char **argv)
 			mq.config = optarg;
 			break;
 		case 'o':
-			if (strchr(optarg, '=') == NULL) {
+			if (setup_override(&mq.overrides, &mq.noverrides,
+			    optarg) != 0) {
 				fprintf(stderr, "mailq: -o %s: use "
 				    "name=value\n", optarg);
 				usage();
 			}
-			mq.overrides = xreallocarray(mq.overrides,
-			    mq.noverrides + 1, sizeof(char *));
-			mq.overrides[mq.noverrides++] = optarg;
 			break;
 		case 'v':
 			mq.verbose++;

@@ -250,14 +250,12 @@ main(int argc, char **argv)
 			na.postmap = 1;
 			break;
 		case 'o':
-			if (strchr(optarg, '=') == NULL) {
+			if (setup_override(&na.overrides, &na.noverrides,
+			    optarg) != 0) {
 				fprintf(stderr, "newaliases: -o %s: use "
 				    "name=value\n", optarg);
 				usage();
 			}
-			na.overrides = xreallocarray(na.overrides,
-			    na.noverrides + 1, sizeof(char *));
-			na.overrides[na.noverrides++] = optarg;
 			break;
 		case 'q':
 			na.query = optarg;

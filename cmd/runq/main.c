@@ -184,9 +184,12 @@ main(int argc, char **argv)
 			rq.force = 1;
 			break;
 		case 'o':
-			overrides = xreallocarray(overrides, noverrides + 1,
-			    sizeof(char *));
-			overrides[noverrides++] = optarg;
+			if (setup_override(&overrides, &noverrides,
+			    optarg) != 0) {
+				fprintf(stderr, "runq: -o %s: use name=value\n",
+				    optarg);
+				usage();
+			}
 			break;
 		case 'v':
 			rq.verbose++;

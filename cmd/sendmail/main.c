@@ -431,14 +431,12 @@ main(int argc, char **argv)
 			sm.notify = optarg;
 			break;
 		case 'O':
-			if (strchr(optarg, '=') == NULL) {
+			if (setup_override(&sm.overrides, &sm.noverrides,
+			    optarg) != 0) {
 				fprintf(stderr, "sendmail: -O %s: use "
 				    "name=value\n", optarg);
 				usage();
 			}
-			sm.overrides = xreallocarray(sm.overrides,
-			    sm.noverrides + 1, sizeof(char *));
-			sm.overrides[sm.noverrides++] = optarg;
 			break;
 		case 'R':
 			if (str_casecmp_ascii(optarg, "full") == 0)
