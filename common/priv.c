@@ -42,6 +42,15 @@ priv_sanitize(const char *const *keep)
 		fatal(EX_OSERR, "priv_sanitize");
 	n = 0;
 	for (e = environ; e != NULL && *e != NULL; e++) {
+#if defined(__SANITIZE_ADDRESS__)
+		/* make asan: the sanitizers' settings reach our children. */
+		if (strncmp(*e, "ASAN_OPTIONS=", 13) == 0 ||
+		    strncmp(*e, "UBSAN_OPTIONS=", 14) == 0 ||
+		    strncmp(*e, "LSAN_OPTIONS=", 13) == 0) {
+			kept[n++] = *e;
+			continue;
+		}
+#endif
 		for (i = 0; keep != NULL && keep[i] != NULL; i++) {
 			len = strlen(keep[i]);
 			if (strncmp(*e, keep[i], len) == 0 &&

@@ -239,7 +239,8 @@ rq_run(struct runq *rq)
 		if (spool_walk(&rq->sp, SPOOL_QUEUE, rq_collect, &d,
 		    &why) < 0)
 			log_warnx("scan: %s", buf_str(&why));
-		qsort(d.ids, d.n, sizeof(char *), rq_cmp_id);
+		if (d.n > 1)
+			qsort(d.ids, d.n, sizeof(char *), rq_cmp_id);
 		for (i = 0; i < d.n; i++) {
 			while (running >= rq->max_workers) {
 				if (wait(&status) > 0)
