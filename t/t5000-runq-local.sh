@@ -186,6 +186,20 @@ test_expect_success 'virtual mailboxes: Maildir under virtual_mailbox_base, unkn
 	test_grep "to=<erin@v.example>, relay=virtual.*dsn=5.1.1, status=bounced" maillog
 '
 
+test_expect_success 'a damaged queue file is held, with a warning, not retried forever' '
+	mailq -d ALL 2>/dev/null;
+	echo x | sendmail -odq far@remote.example &&
+	runq &&
+	f=$(the_queue_file) &&
+	id=$(basename "$f") &&
+	head -c 100 "$f" >cut && cat cut >"$f" &&
+	: >maillog &&
+	runq -f &&
+	test_grep "$id: held: not a valid queue file" maillog &&
+	test_path_is_file "spool/hold/$id" &&
+	mailq -d ALL 2>/dev/null
+'
+
 test_lazy_prereq PFLOGSUMM 'command -v pflogsumm'
 test_expect_success PFLOGSUMM 'pflogsumm counts received, delivered, deferred, bounced' '
 	mailq -d ALL 2>/dev/null;

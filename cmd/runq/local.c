@@ -211,8 +211,9 @@ local_lookup(const char *param, const char *key, struct buf *value,
 
 	for (i = 0; specs[i] != NULL && rc == 0; i++) {
 		buf_reset(why);
-		if ((mp = map_open(specs[i], 0, why)) == NULL) {
-			if (strstr(buf_str(why), "not supported") != NULL) {
+		if ((mp = map_open(specs[i], strcmp(param, "alias_maps") == 0 ?
+		    MAP_F_ALIASES : 0, why)) == NULL) {
+			if (errno == EPROTONOSUPPORT) {
 				log_debug("%s: %s", param, buf_str(why));
 				continue;
 			}

@@ -577,8 +577,14 @@ rq_message(struct runq *rq, const char *id)
 			    "or held)\n", id);
 			return EX_OK;
 		}
-		if (!m.busy)
+		if (!m.busy && errno != ENOENT) {
+			/* Not a message we can read: out of the way, kept. */
 			log_warnx("%s", buf_str(&why));
+			buf_reset(&why);
+			if (spool_move(&rq->sp, id, SPOOL_QUEUE, SPOOL_HOLD,
+			    &why) == 0)
+				log_warnx("%s: held: not a valid queue file", id);
+		}
 		buf_free(&why);
 		return EX_OK;
 	}
