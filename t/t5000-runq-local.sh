@@ -186,6 +186,30 @@ test_expect_success 'virtual mailboxes: Maildir under virtual_mailbox_base, unkn
 	test_grep "to=<erin@v.example>, relay=virtual.*dsn=5.1.1, status=bounced" maillog
 '
 
+test_expect_success 'runq -I, -R site and -S sender pick their messages only' '
+	mailq -d ALL 2>/dev/null;
+	test_config defer_transports local &&
+	test_when_finished "test_config defer_transports \"\"" &&
+	n=$(mbox_count mail/$me) &&
+	echo a | sendmail -odq -f alice@example.net "$me" &&
+	echo b | sendmail -odq -f bob@example.net "$me" &&
+	runq &&
+	test "$(mbox_count mail/$me)" = $n &&
+	test_config defer_transports "" &&
+	runq -f -S bob@example &&
+	test "$(mbox_count mail/$me)" = $((n + 1)) &&
+	runq -f -R nowhere.example &&
+	test "$(mbox_count mail/$me)" = $((n + 1)) &&
+	runq -f -R host.example.org &&
+	test "$(mbox_count mail/$me)" = $((n + 2)) &&
+	echo c | sendmail -odq "$me" &&
+	echo d | sendmail -odq "$me" &&
+	id=$(basename $(queued_files | tail -n 1)) &&
+	runq -I "$id" 2>err &&
+	test "$(mbox_count mail/$me)" = $((n + 4)) &&
+	test_expect_code 64 runq -I ../etc
+'
+
 test_expect_success 'a damaged queue file is held, with a warning, not retried forever' '
 	mailq -d ALL 2>/dev/null;
 	echo x | sendmail -odq far@remote.example &&
