@@ -48,8 +48,8 @@ PROG_BINS	:= $(PROGS:%=$(BUILD)/%)
 LIBS_sendmail	:= -ldl
 LIBS_mailq	:= -ldl
 LIBS_newaliases	:= -lcdb -ldl
-LIBS_runq	:= -lcdb -ldl
-LIBS_smtpd-lite	:= -lcdb -ldl
+LIBS_runq	:= -lcdb $(SSL_LIBS) -lresolv -ldl
+LIBS_smtpd-lite	:= -lcdb $(SSL_LIBS) -ldl
 
 # runq's modules other than main.c, as a library the unit tests link.
 RUNQ_LIB_SRC	:= $(filter-out cmd/runq/main.c,$(sort $(wildcard cmd/runq/*.c)))
@@ -100,12 +100,12 @@ $(BUILD)/t/unit/%: $(BUILD)/obj/t/unit/%.o $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
 		$(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
-		$(LIBCOMMON) -lcdb -ldl
+		$(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv -ldl
 
 $(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBRUNQ) $(LIBSPOOL) \
 		$(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBRUNQ) \
-		$(LIBSPOOL) $(LIBCOMMON) -lcdb -ldl
+		$(LIBSPOOL) $(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv -ldl
 
 # The physical floor for bench/submit: write, fsync, rename, fsync dir.
 $(FLOOR): bench/floor.c
@@ -113,8 +113,8 @@ $(FLOOR): bench/floor.c
 
 $(BUILD)/fuzz/%: t/fuzz/%.c $(COMMON_SRC) $(SPOOL_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(IDN_CFLAGS) -o $@ $< $(COMMON_SRC) \
-		$(SPOOL_SRC) -ldl
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(IDN_CFLAGS) $(SSL_CFLAGS) -o $@ $< \
+		$(COMMON_SRC) $(SPOOL_SRC) $(SSL_LIBS) -lresolv -ldl
 
 fuzz-build: $(FUZZ_BINS)
 
