@@ -91,7 +91,7 @@ fwd_commit(struct spool_writer *w, char *id_out, size_t idsz,
 int
 fwd_enqueue(struct runq *rq, const struct spool_msg *m, const char *sender,
     char **rcpts, size_t n, const char *delivered_to, const char *orcpt,
-    char *id_out, size_t idsz, struct buf *why)
+    const char *notify, char *id_out, size_t idsz, struct buf *why)
 {
 	struct spool_writer	 w;
 	struct buf		 hdr;
@@ -112,7 +112,7 @@ fwd_enqueue(struct runq *rq, const struct spool_msg *m, const char *sender,
 		goto fail;
 	/* The original recipient survives the expansion (X-Original-To). */
 	for (i = 0; i < n; i++)
-		if (spool_add_rcpt(&w, rcpts[i], orcpt, NULL) != 0)
+		if (spool_add_rcpt(&w, rcpts[i], orcpt, notify) != 0)
 			goto fail;
 	buf_free(&hdr);
 	return fwd_commit(&w, id_out, idsz, why);

@@ -98,6 +98,7 @@ struct local_x {
 	char			 alias_name[SPOOL_ADDR_MAX + 1];
 	int			 outcome_set;
 	int			 marked;	/* a mark was stored this attempt */
+	const char		*domain;	/* the recipient's domain */
 	int			 depth;
 };
 
@@ -266,7 +267,7 @@ local_flush_fwd(struct local_x *x, const char *delivered_to)
 		buf_printf(&orcpt, "rfc822;%s", r->addr);
 	if (fwd_enqueue(x->c->rq, x->c->m, x->fwd_sender != NULL ?
 	    x->fwd_sender : x->c->m->sender, x->fwd, x->nfwd, delivered_to,
-	    buf_str(&orcpt), id, sizeof(id), &why) != 0)
+	    buf_str(&orcpt), r->notify, id, sizeof(id), &why) != 0)
 		local_result(x, DLV_DEFER, "4.3.0", "cannot forward: %s",
 		    buf_str(&why));
 	else {
@@ -853,7 +854,7 @@ local_mailbox(struct local_x *x, const char *user, const char *ext,
 	job.kind = JOB_MAILBOX;
 	job.user = user;
 	job.extension = ext;
-	job.domain = conf_get("myhostname");
+	job.domain = x->domain != NULL ? x->domain : conf_get("myhostname");
 	job.check_forward = !noforward;
 	local_child(x, &id, &job);
 }
@@ -873,7 +874,7 @@ local_element(enum alias_kind kind, const char *text, size_t len, void *arg)
 	buf_init(&why, 4096);
 	memset(&job, 0, sizeof(job));
 	job.user = el->id->name != NULL ? el->id->name : "";
-	job.domain = conf_get("myhostname");
+	job.domain = x->domain != NULL ? x->domain : conf_get("myhostname");
 	switch (kind) {
 	case ALIAS_ADDR:
 		if (addr_parse_path(t, len, ADDR_ALLOW_BARE | ADDR_UTF8,
@@ -1053,6 +1054,7 @@ local_deliver(struct rq_msgctx *c, size_t idx, struct rq_result *res)
 	local = xstrndup(r->addr, at != NULL ? (size_t)(at - r->addr) :
 	    strlen(r->addr));
 	at = at != NULL ? at + 1 : conf_get("myhostname");
+	x.domain = at;
 	str_lower(local);
 	user = local;
 

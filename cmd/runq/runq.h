@@ -74,8 +74,8 @@ int	 local_is_virtual(const char *domain);
 /* forward.c */
 int	 fwd_enqueue(struct runq *, const struct spool_msg *,
 	    const char *sender, char **rcpts, size_t n,
-	    const char *delivered_to, const char *orcpt, char *id_out,
-	    size_t idsz, struct buf *why);
+	    const char *delivered_to, const char *orcpt, const char *notify,
+	    char *id_out, size_t idsz, struct buf *why);
 int	 fwd_notice(struct runq *, const struct spool_msg *, int kind,
 	    size_t *idx, size_t n, const char *to, const char *sender,
 	    char *id_out, size_t idsz, struct buf *why);
