@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,25 @@ int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static struct spool	 sp;
 static int		 ready;
+static char		 topdir[64];
+
+/* rm_one, cleanup - the private spool goes when the fuzzer exits */
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+cleanup(void)
+{
+	spool_close(&sp);
+	if (topdir[0] != '\0')
+		nftw(topdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* count_env - spool_env_each's callback */
 static int
@@ -52,6 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (mkdtemp(dir) == NULL ||
 		    spool_open(&sp, dir, SPOOL_ADMIN | SPOOL_CREATE, &why) != 0)
 			abort();
+		(void)str_copy(topdir, sizeof(topdir), dir);
+		atexit(cleanup);
 		ready = 1;
 	}
 	fd = openat(sp.dirfd[SPOOL_QUEUE], id, O_CREAT | O_TRUNC | O_WRONLY,
