@@ -20,6 +20,7 @@ int	 h_pipe(int, char **);
 int	 h_bounce(int, char **);
 int	 h_aliases(int, char **);
 int	 h_aliases_split(int, char **);
+int	 h_dns(int, char **);
 
 #define HELPER_COMMANDS \
 	{ "log-safe", h_log_safe, "< text  (escape for a log line)" }, \
@@ -36,6 +37,7 @@ int	 h_aliases_split(int, char **);
 	{ "pipe", h_pipe, "[opts] cmd sender rcpt user home < message" }, \
 	{ "bounce", h_bounce, "< spec, empty line, original  (a DSN notice)" }, \
 	{ "aliases", h_aliases, "< aliases(5) file  (entries, elements)" }, \
-	{ "aliases-split", h_aliases_split, "< one alias value per line" },
+	{ "aliases-split", h_aliases_split, "< one alias value per line" }, \
+	{ "dns", h_dns, "[options] mx|host|ptr name  (DNS)" },
 
 #endif
