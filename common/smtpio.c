@@ -279,6 +279,8 @@ smtpio_init(struct smtpio *io, int fd, int timeout)
 	int	 fl;
 
 	io->fd = fd;
+	io->ops = NULL;
+	io->ops_arg = NULL;
 	io->timeout = timeout;
 	io->rpos = io->rlen = 0;
 	io->wlen = 0;
@@ -303,8 +305,21 @@ smtpio_close(struct smtpio *io)
 	if (io->fd >= 0)
 		rc = close(io->fd);
 	io->fd = -1;
+	io->ops = NULL;
+	io->ops_arg = NULL;
 	io->wlen = io->rpos = io->rlen = 0;
 	return rc == 0 ? SMTPIO_OK : SMTPIO_ERROR;
+}
+
+/* smtpio_set_ops - a transport under the session, unless data is buffered */
+int
+smtpio_set_ops(struct smtpio *io, const struct smtpio_ops *ops, void *arg)
+{
+	if (io->rpos != io->rlen || io->wlen != 0)
+		return SMTPIO_SYNTAX;
+	io->ops = ops;
+	io->ops_arg = arg;
+	return SMTPIO_OK;
 }
 
 /* smtpio_flush - send what the write buffer holds */
@@ -318,8 +333,13 @@ smtpio_flush(struct smtpio *io)
 
 	deadline = smtpio_deadline(io->timeout);
 	while (off < io->wlen) {
-		n = send(io->fd, io->wbuf + off, io->wlen - off, MSG_NOSIGNAL);
-		if (n == -1 && errno == ENOTSOCK)
+		if (io->ops != NULL)
+			n = io->ops->write(io->ops_arg, io->wbuf + off,
+			    io->wlen - off);
+		else
+			n = send(io->fd, io->wbuf + off, io->wlen - off,
+			    MSG_NOSIGNAL);
+		if (n == -1 && errno == ENOTSOCK && io->ops == NULL)
 			n = write(io->fd, io->wbuf + off, io->wlen - off);
 		if (n > 0) {
 			off += (size_t)n;
@@ -328,7 +348,8 @@ smtpio_flush(struct smtpio *io)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if ((rc = smtpio_wait(io->fd, POLLOUT, deadline)) !=
+			if ((rc = smtpio_wait(io->fd, io->ops != NULL ?
+			    io->ops->want(io->ops_arg) : POLLOUT, deadline)) !=
 			    SMTPIO_OK) {
 				memmove(io->wbuf, io->wbuf + off,
 				    io->wlen - off);
@@ -432,8 +453,12 @@ smtpio_getline(struct smtpio *io, long long deadline, const char **line,
 			io->rlen -= io->rpos;
 			io->rpos = 0;
 		}
-		n = read(io->fd, io->rbuf + io->rlen,
-		    sizeof(io->rbuf) - io->rlen);
+		if (io->ops != NULL)
+			n = io->ops->read(io->ops_arg, io->rbuf + io->rlen,
+			    sizeof(io->rbuf) - io->rlen);
+		else
+			n = read(io->fd, io->rbuf + io->rlen,
+			    sizeof(io->rbuf) - io->rlen);
 		if (n > 0) {
 			io->rlen += (size_t)n;
 			continue;
@@ -446,7 +471,9 @@ smtpio_getline(struct smtpio *io, long long deadline, const char **line,
 			return SMTPIO_EOF;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return SMTPIO_ERROR;
-		if ((rc = smtpio_wait(io->fd, POLLIN, deadline)) != SMTPIO_OK)
+		if ((rc = smtpio_wait(io->fd, io->ops != NULL ?
+		    io->ops->want(io->ops_arg) : POLLIN, deadline)) !=
+		    SMTPIO_OK)
 			return rc;
 	}
 }

@@ -39,6 +39,16 @@
  * smtpio_reply_str() appends the reply as one line, "452 4.2.2 text",
  * its lines joined by spaces.
  *
+ * Transport.  By default the session reads and writes the descriptor
+ * itself.  smtpio_set_ops() puts a transport under it instead (TLS
+ * after STARTTLS: tls(3)'s tls_smtpio_ops): read and write behave like
+ * read(2) and send(2) on a non-blocking socket, and after EAGAIN want
+ * names the poll(2) events to wait for on the descriptor before trying
+ * again.  The transport and its argument stay the caller's.  It is
+ * refused (SMTPIO_SYNTAX) while the read buffer holds unread bytes,
+ * which after "220 Ready to start TLS" are a plaintext injection, or
+ * the write buffer holds unsent ones.  smtpio_close() forgets it.
+ *
  * The body.  The message content is LF text; smtpio_body_write() sends
  * it with each LF as CRLF (a CR already before the LF is kept, not
  * doubled) and a '.' at the start of a line doubled (RFC 5321
@@ -57,6 +67,7 @@
 #define COMMON_SMTPIO_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "common/buf.h"
 
@@ -82,8 +93,16 @@ struct smtpio_body {
 	int		 cr;		/* the last byte was a CR */
 };
 
+struct smtpio_ops {
+	ssize_t		(*read)(void *, void *, size_t);
+	ssize_t		(*write)(void *, const void *, size_t);
+	short		(*want)(void *);	/* POLLIN or POLLOUT */
+};
+
 struct smtpio {
 	int		 fd;
+	const struct smtpio_ops *ops;	/* NULL: the descriptor itself */
+	void		*ops_arg;
 	int		 timeout;	/* seconds a wait; 0: none */
 	size_t		 rpos, rlen;	/* unread: rbuf[rpos..rlen) */
 	size_t		 wlen;		/* bytes waiting in wbuf */
@@ -106,6 +125,7 @@ int	 smtpio_connect(const char *dest, const char *default_port,
 void	 smtpio_init(struct smtpio *, int fd, int timeout);
 void	 smtpio_set_timeout(struct smtpio *, int timeout);
 int	 smtpio_close(struct smtpio *);
+int	 smtpio_set_ops(struct smtpio *, const struct smtpio_ops *, void *);
 
 int	 smtpio_cmd(struct smtpio *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
