@@ -44,10 +44,7 @@ static size_t	 smtpio_dsn(const char *, size_t, int, char *);
 static long long
 smtpio_now(void)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * SMTPIO_MS + ts.tv_nsec / 1000000;
+	return now_ms();
 }
 
 /* smtpio_deadline - when a wait of timeout seconds ends; 0: never */
@@ -63,28 +60,13 @@ smtpio_deadline(int timeout)
 static int
 smtpio_wait(int fd, short events, long long deadline)
 {
-	struct pollfd	 pfd;
-	long long	 left;
-	int		 n, ms;
-
-	for (;;) {
-		ms = -1;
-		if (deadline != 0) {
-			left = deadline - smtpio_now();
-			if (left <= 0)
-				return SMTPIO_TIMEOUT;
-			ms = left > INT_MAX ? INT_MAX : (int)left;
-		}
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, ms);
-		if (n > 0)
-			return SMTPIO_OK;
-		if (n == 0)
-			return SMTPIO_TIMEOUT;
-		if (errno != EINTR)
-			return SMTPIO_ERROR;
+	switch (poll_until(fd, events, deadline)) {
+	case 1:
+		return SMTPIO_OK;
+	case 0:
+		return SMTPIO_TIMEOUT;
+	default:
+		return SMTPIO_ERROR;
 	}
 }
 

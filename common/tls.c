@@ -26,6 +26,7 @@
 #include "common/log.h"
 #include "common/smtpio.h"
 #include "common/tls.h"
+#include "common/util.h"
 
 #define TLS_MS		1000	/* milliseconds a second */
 #define TLS_ERRSZ	256	/* one OpenSSL error string */
@@ -90,38 +91,20 @@ const struct smtpio_ops tls_smtpio_ops = {
 static long long
 tls_now(void)
 {
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * TLS_MS + ts.tv_nsec / 1000000;
+	return now_ms();
 }
 
-/* tls_wait - wait until fd is ready for events or the deadline (0: none) */
+/* tls_wait - wait until fd is ready for events or the deadline */
 static int
 tls_wait(int fd, short events, long long deadline)
 {
-	struct pollfd	 pfd;
-	long long	 left;
-	int		 n, ms;
-
-	for (;;) {
-		ms = -1;
-		if (deadline != 0) {
-			left = deadline - tls_now();
-			if (left <= 0)
-				return TLS_TIMEOUT;
-			ms = left > INT_MAX ? INT_MAX : (int)left;
-		}
-		pfd.fd = fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		n = poll(&pfd, 1, ms);
-		if (n > 0)
-			return TLS_OK;
-		if (n == 0)
-			return TLS_TIMEOUT;
-		if (errno != EINTR)
-			return TLS_ERROR;
+	switch (poll_until(fd, events, deadline)) {
+	case 1:
+		return TLS_OK;
+	case 0:
+		return TLS_TIMEOUT;
+	default:
+		return TLS_ERROR;
 	}
 }
 

@@ -3,10 +3,12 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -237,4 +239,43 @@ read_full(int fd, void *p, size_t n)
 		done += (size_t)r;
 	}
 	return (ssize_t)done;
+}
+
+/* now_ms - the monotonic clock in milliseconds */
+long long
+now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* poll_until - wait for events on fd until deadline: 1, 0 timeout, -1 */
+int
+poll_until(int fd, short events, long long deadline)
+{
+	struct pollfd	 pfd;
+	long long	 left;
+	int		 n, ms;
+
+	for (;;) {
+		ms = -1;
+		if (deadline != 0) {
+			left = deadline - now_ms();
+			if (left <= 0)
+				return 0;
+			ms = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		pfd.fd = fd;
+		pfd.events = events;
+		pfd.revents = 0;
+		n = poll(&pfd, 1, ms);
+		if (n > 0)
+			return 1;
+		if (n == 0)
+			return 0;
+		if (errno != EINTR)
+			return -1;
+	}
 }

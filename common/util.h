@@ -10,6 +10,10 @@
  *
  * num_parse is strtonum(3) with a reason: it accepts optional white
  * space-free decimal digits only, within [min, max].
+ *
+ * now_ms is the monotonic clock in milliseconds; poll_until waits for
+ * events on fd until the deadline (now_ms() time, 0: none): 1 ready,
+ * 0 timed out, -1 error (EINTR is retried).
  */
 #ifndef COMMON_UTIL_H
 #define COMMON_UTIL_H
@@ -35,6 +39,8 @@ void	 str_lower(char *);
 int	 str_casecmp_ascii(const char *, const char *);
 int	 str_has_ctl(const char *, size_t);
 
+long long now_ms(void);
+int	 poll_until(int fd, short events, long long deadline);
 ssize_t	 write_all(int, const void *, size_t);
 ssize_t	 read_full(int, void *, size_t);
 
