@@ -21,6 +21,7 @@ int	 h_bounce(int, char **);
 int	 h_aliases(int, char **);
 int	 h_aliases_split(int, char **);
 int	 h_dns(int, char **);
+int	 h_smtp(int, char **);
 
 #define HELPER_COMMANDS \
 	{ "log-safe", h_log_safe, "< text  (escape for a log line)" }, \
@@ -38,6 +39,7 @@ int	 h_dns(int, char **);
 	{ "bounce", h_bounce, "< spec, empty line, original  (a DSN notice)" }, \
 	{ "aliases", h_aliases, "< aliases(5) file  (entries, elements)" }, \
 	{ "aliases-split", h_aliases_split, "< one alias value per line" }, \
-	{ "dns", h_dns, "[options] mx|host|ptr name  (DNS)" },
+	{ "dns", h_dns, "[options] mx|host|ptr name  (DNS)" }, \
+	{ "smtp", h_smtp, "[options] dest sender rcpt... < message  (SMTP)" },
 
 #endif
