@@ -223,3 +223,39 @@ dlv_set(struct dlv_result *r, enum dlv_status status, const char *dsn,
 	r->text[n] = '\0';
 	buf_free(&b);
 }
+
+/* dlv_has_8bit - whether a string (NULL: none) has a byte above 127 */
+int
+dlv_has_8bit(const char *p)
+{
+	for (; p != NULL && *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 1;
+	return 0;
+}
+
+/*
+ * dlv_scan_8bit - whether the content has a byte above 127, read in
+ * pieces through chunk (DLV_CHUNK bytes); -1 when it cannot be read
+ */
+int
+dlv_scan_8bit(const struct dlv_msg *msg, char *chunk, int *eightbit)
+{
+	off_t	 at;
+	size_t	 n, i;
+
+	*eightbit = 0;
+	for (at = 0; at < msg->len; at += (off_t)n) {
+		n = DLV_CHUNK;
+		if ((off_t)n > msg->len - at)
+			n = (size_t)(msg->len - at);
+		if (dlv_pread(msg, at, chunk, n) != 0)
+			return -1;
+		for (i = 0; i < n; i++)
+			if ((unsigned char)chunk[i] >= 0x80) {
+				*eightbit = 1;
+				return 0;
+			}
+	}
+	return 0;
+}

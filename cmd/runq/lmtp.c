@@ -158,8 +158,6 @@ static void	 lmtp_finish(struct lmtp *, size_t, enum dlv_status,
 		    const char *, const char *, ...)
 		    __attribute__((format(printf, 5, 6)));
 static void	 lmtp_reply_result(struct lmtp *, size_t, enum lmtp_stage);
-static int	 lmtp_is_8bit(const char *);
-static int	 lmtp_scan_8bit(struct lmtp *, int *);
 static void	 lmtp_parse_ext(struct lmtp *);
 static int	 lmtp_command(struct lmtp *, struct dlv_result *,
 		    enum lmtp_stage, int);
@@ -289,39 +287,6 @@ lmtp_reply_result(struct lmtp *s, size_t i, enum lmtp_stage st)
 		    "%s)", s->dest, buf_str(&text), lmtp_in_reply_to[st]);
 	}
 	buf_free(&text);
-}
-
-/* lmtp_is_8bit - whether a string has a byte above 127 */
-static int
-lmtp_is_8bit(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* lmtp_scan_8bit - whether the content has a byte above 127 */
-static int
-lmtp_scan_8bit(struct lmtp *s, int *eightbit)
-{
-	off_t	 at;
-	size_t	 n, i;
-
-	*eightbit = 0;
-	for (at = 0; at < s->msg->len; at += (off_t)n) {
-		n = DLV_CHUNK;
-		if ((off_t)n > s->msg->len - at)
-			n = (size_t)(s->msg->len - at);
-		if (dlv_pread(s->msg, at, s->chunk, n) != 0)
-			return -1;
-		for (i = 0; i < n; i++)
-			if ((unsigned char)s->chunk[i] >= 0x80) {
-				*eightbit = 1;
-				return 0;
-			}
-	}
-	return 0;
 }
 
 /* lmtp_parse_ext - the extensions a LHLO reply offers */
@@ -491,14 +456,14 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 		lmtp_fail(&s, r, "4.3.0", "out of memory");
 		goto out;
 	}
-	if (lmtp_scan_8bit(&s, &eightbit) != 0) {
+	if (dlv_scan_8bit(s.msg, s.chunk, &eightbit) != 0) {
 		lmtp_fail(&s, r, "4.3.0", "cannot read queue file: %s",
 		    strerror(errno));
 		goto out;
 	}
-	utf8 = lmtp_is_8bit(sender);
+	utf8 = dlv_has_8bit(sender);
 	for (i = 0; i < n; i++)
-		if (lmtp_is_8bit(rcpts[i].addr))
+		if (dlv_has_8bit(rcpts[i].addr))
 			utf8 = 1;
 
 	/* Connect, greeting, LHLO. */
@@ -527,7 +492,7 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 	lmtp_parse_ext(&s);
 
 	/* MAIL FROM, or why not. */
-	if (utf8 && !(s.ext & LMTP_EXT_SMTPUTF8) && lmtp_is_8bit(sender)) {
+	if (utf8 && !(s.ext & LMTP_EXT_SMTPUTF8) && dlv_has_8bit(sender)) {
 		for (i = 0; i < n; i++)
 			lmtp_finish(&s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s", dest);
@@ -571,7 +536,7 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 	/* RCPT TO, pipelined when the server allows. */
 	smtpio_set_timeout(io, s.to.rcpt);
 	for (i = 0; i < n; i++) {
-		if (lmtp_is_8bit(rcpts[i].addr) &&
+		if (dlv_has_8bit(rcpts[i].addr) &&
 		    !(s.ext & LMTP_EXT_SMTPUTF8)) {
 			lmtp_finish(&s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s", dest);

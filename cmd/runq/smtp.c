@@ -152,8 +152,6 @@ static void	 smtp_reply_result(struct smtp *, struct dlv_result *,
 static void	 smtp_reply_all(struct smtp *, enum smtp_stage, int);
 static int	 smtp_refuse(struct smtp *, struct dlv_result *,
 		    enum smtp_stage);
-static int	 smtp_is_8bit(const char *);
-static int	 smtp_scan_8bit(struct smtp *, int *);
 static void	 smtp_parse_ext(struct smtp *);
 static int	 smtp_command(struct smtp *, struct dlv_result *,
 		    enum smtp_stage);
@@ -346,39 +344,6 @@ smtp_refuse(struct smtp *s, struct dlv_result *r, enum smtp_stage st)
 		s->sound = 0;
 	s->broken = 1;
 	return SMTP_REFUSED;
-}
-
-/* smtp_is_8bit - whether a string has a byte above 127 */
-static int
-smtp_is_8bit(const char *p)
-{
-	for (; p != NULL && *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80)
-			return 1;
-	return 0;
-}
-
-/* smtp_scan_8bit - whether the content has a byte above 127 */
-static int
-smtp_scan_8bit(struct smtp *s, int *eightbit)
-{
-	off_t	 at;
-	size_t	 n, i;
-
-	*eightbit = 0;
-	for (at = 0; at < s->msg->len; at += (off_t)n) {
-		n = DLV_CHUNK;
-		if ((off_t)n > s->msg->len - at)
-			n = (size_t)(s->msg->len - at);
-		if (dlv_pread(s->msg, at, s->chunk, n) != 0)
-			return -1;
-		for (i = 0; i < n; i++)
-			if ((unsigned char)s->chunk[i] >= 0x80) {
-				*eightbit = 1;
-				return 0;
-			}
-	}
-	return 0;
 }
 
 /*
@@ -812,16 +777,16 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 		    "longer usable", s->host);
 	buf_init(&params, 512);
 	sender = msg->sender != NULL ? msg->sender : "";
-	if (smtp_scan_8bit(s, &eightbit) != 0) {
+	if (dlv_scan_8bit(s->msg, s->chunk, &eightbit) != 0) {
 		dlv_set(r, DLV_DEFER, "4.3.0", "cannot read queue file: %s",
 		    strerror(errno));
 		for (i = 0; i < n; i++)
 			smtp_finish(s, i, DLV_DEFER, "4.3.0", "%s", r->text);
 		goto out;
 	}
-	utf8 = smtp_is_8bit(sender);
+	utf8 = dlv_has_8bit(sender);
 	for (i = 0; i < n; i++)
-		if (smtp_is_8bit(rcpts[i].addr))
+		if (dlv_has_8bit(rcpts[i].addr))
 			utf8 = 1;
 
 	/* Refusals before anything is sent. */
@@ -833,7 +798,7 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 			    (long long)msg->len, s->maxsize, s->host);
 		goto out;
 	}
-	if (smtp_is_8bit(sender) && !(s->ext & SMTP_EXT_SMTPUTF8)) {
+	if (dlv_has_8bit(sender) && !(s->ext & SMTP_EXT_SMTPUTF8)) {
 		for (i = 0; i < n; i++)
 			smtp_finish(s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s",
@@ -892,7 +857,7 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 	for (i = 0; i < n; i++) {
 		if (s->done[i])
 			continue;
-		if (smtp_is_8bit(rcpts[i].addr) &&
+		if (dlv_has_8bit(rcpts[i].addr) &&
 		    !(s->ext & SMTP_EXT_SMTPUTF8)) {
 			smtp_finish(s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s",
