@@ -150,8 +150,9 @@ test_expect_success 'kill -9 loop over runq during 500 deliveries' '
 		sendmail -odq "$A" <m || return 1
 		i=$((i + 1))
 	done &&
-	kills=0 && rounds=0 &&
-	while [ "$(queue_count)" -gt 0 ] && [ $rounds -lt 100 ]; do
+	kills=0 && rounds=0 && start=$(date +%s) &&
+	while [ "$(queue_count)" -gt 0 ] && [ $rounds -lt 100 ] &&
+	    [ $(( $(date +%s) - start )) -lt 90 ]; do
 		setsid runq -f & pid=$!
 		sleep 0.0$((rounds % 7 + 1))
 		if kill -0 $pid 2>/dev/null; then
@@ -163,6 +164,8 @@ test_expect_success 'kill -9 loop over runq during 500 deliveries' '
 	done &&
 	runq -f &&
 	echo "rounds $rounds, kills $kills, left $(queue_count)" &&
+	{ test "$(queue_count)" = 0 ||
+	  { echo "locks:"; cat /proc/locks; ps -eo pid,pgid,stat,args | grep -v grep | grep runq; false; }; } &&
 	test "$(queue_count)" = 0 &&
 	python3 - "$TRASH/varmail/$A" $kills 4 <<-\EOF
 	import mailbox, sys, collections
