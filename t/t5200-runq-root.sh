@@ -166,7 +166,7 @@ test_expect_success 'kill -9 loop over runq during 500 deliveries' '
 	while [ "$(queue_count)" -gt 0 ] && [ $i -lt 10 ]; do
 		runq -f; i=$((i + 1))
 	done &&
-	echo "rounds $rounds, kills $kills, left $(queue_count)" &&
+	echo "# rounds $rounds, kills $kills, left $(queue_count)" >&3 &&
 	{ test "$(queue_count)" = 0 ||
 	  { echo "locks:"; cat /proc/locks; ps -eo pid,pgid,stat,args | grep -v grep | grep runq; false; }; } &&
 	test "$(queue_count)" = 0 &&

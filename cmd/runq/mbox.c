@@ -28,7 +28,8 @@
  * fcntl(2) write lock on the whole file (an open file description lock,
  * F_OFD_SETLK, which conflicts with everybody's F_SETLK locks and is
  * not lost when some other descriptor of the file is closed) and the
- * dotlock PATH.lock made with O_CREAT|O_EXCL.  Neither is waited for
+ * dotlock PATH.lock, stamped "correo PID HOST" before it is linked in
+ * (see mbox_lock_create).  Neither is waited for
  * while holding the other: a try takes both or none, and tries repeat
  * with a growing pause (50 ms to 1 s) for mbox_lock_wait (20 s, as
  * Postfix's deliver_lock_attempts x deliver_lock_delay) before "mailbox
@@ -341,6 +342,56 @@ mbox_lock_dead(const char *lockname)
 }
 
 /*
+ * mbox_lock_create - create lockname already stamped, or -1 with errno
+ * (EEXIST when it is there).  The stamp is written into an unnamed
+ * O_TMPFILE in the mailbox directory, which is then linked under
+ * lockname: a delivery killed at any point leaves either no lock or a
+ * stamped one that the next delivery takes over at once, never an empty
+ * one that would look like another program's lock for 500 s.  Where
+ * the file system has no O_TMPFILE (NFS), O_CREAT|O_EXCL and a stamp.
+ */
+static int
+mbox_lock_create(const char *lockname)
+{
+	char		 dir[PATH_MAX], proc[64];
+	const char	*slash;
+	int		 fd, err;
+	size_t		 n;
+
+	slash = strrchr(lockname, '/');
+	n = slash == NULL ? 1 : (size_t)(slash - lockname);
+	if (slash == lockname)
+		n = 1;
+	if (n < sizeof(dir)) {
+		memcpy(dir, slash == NULL ? "." : lockname, n);
+		dir[n] = '\0';
+		fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			mbox_lock_stamp(fd);
+			(void)bsnprintf(proc, sizeof(proc), "/proc/self/fd/%d",
+			    fd);
+			if (linkat(AT_FDCWD, proc, AT_FDCWD, lockname,
+			    AT_SYMLINK_FOLLOW) == 0)
+				return fd;
+			err = errno;
+			close(fd);
+			if (err != ENOENT || access("/proc/self/fd", X_OK) == 0) {
+				errno = err;
+				return -1;
+			}
+			/* no /proc: the plain way below */
+		} else if (errno != EOPNOTSUPP && errno != EISDIR &&
+		    errno != EINVAL)
+			return -1;
+	}
+	fd = open(lockname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_NOCTTY | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		mbox_lock_stamp(fd);
+	return fd;
+}
+
+/*
  * mbox_dotlock - make lockname; on MBOX_TRY_OK mb->dotlock owns it,
  * unless *nodot got set (the directory will not have it: fcntl only)
  */
@@ -353,8 +404,7 @@ mbox_dotlock(struct mbox *mb, const char *lockname, int *nodot,
 	int		 i, fd, err;
 
 	for (i = 0; i < 2; i++) {
-		fd = open(lockname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_NOCTTY | O_CLOEXEC, 0600);
+		fd = mbox_lock_create(lockname);
 		if (fd >= 0) {
 			if (fstat(fd, &st) != 0) {
 				err = errno;
@@ -365,7 +415,6 @@ mbox_dotlock(struct mbox *mb, const char *lockname, int *nodot,
 				    lockname, strerror(err));
 				return MBOX_TRY_FAIL;
 			}
-			mbox_lock_stamp(fd);
 			close(fd);
 			if ((mb->dotlock = strdup(lockname)) == NULL) {
 				unlink(lockname);
