@@ -64,6 +64,9 @@ mail_owner = $(id -un)
 mail_spool_directory = $TRASH/mail
 alias_maps =
 alias_database = hash:$TRASH/aliases
+# No test ever asks the machine's DNS: remote mail goes to a closed
+# loopback port unless the test routes it (relayhost, transport_maps).
+relayhost = [127.0.0.1]:9
 EOF
 	mkdir -p "$TRASH/mail"
 }
@@ -136,9 +139,30 @@ test_lazy_prereq NOT_ROOT '[ "$(id -u)" != 0 ]'
 test_lazy_prereq SETPRIV 'command -v setpriv'
 test_lazy_prereq NOT_ASAN '[ -z "$CORREO_ASAN" ]'
 
+# test_atexit 'cmd' - run cmd when the shell that called it ends: at
+# test_done or skip_all, or on an early exit or a signal.  For servers
+# that live across tests (lib-smtppeer.sh, lib-dovecot.sh): called at
+# the top level of a script it belongs to the script; called in a test
+# body (each runs in a subshell) it runs when that test ends.  The
+# commands run last-registered first.  Use it instead of "trap ... EXIT",
+# which keeps only one command.
+test_atexit_cmds=
+test_atexit() {
+	test_atexit_cmds="$1
+$test_atexit_cmds"
+	trap 'test_atexit_run_' EXIT
+	trap 'test_atexit_run_; exit 1' HUP INT PIPE TERM
+}
+test_atexit_run_() {
+	_atexit=$test_atexit_cmds
+	test_atexit_cmds=
+	eval "$_atexit"
+}
+
 # test_run_ - run a test body in a subshell-free eval, with -e semantics
 # provided by && chains in the body itself.
 test_run_() {
+	test_atexit_cmds=
 	test_cleanup=:
 	eval "$1"
 	_ret=$?
@@ -345,12 +369,14 @@ in_ns() {
 # skip_all 'reason' - skip the whole script
 skip_all() {
 	printf '1..0 # SKIP %s\n' "$1"
+	test_atexit_run_ >/dev/null 2>&1
 	cd / && rm -rf "$TRASH"
 	exit 0
 }
 
 test_done() {
 	printf '1..%d\n' "$test_count"
+	test_atexit_run_
 	if [ "$test_failed" = 0 ]; then
 		cd / && rm -rf "$TRASH"
 		exit 0

@@ -39,6 +39,15 @@
 #include "cmd/runq/bounce.h"
 #include "cmd/runq/runq.h"
 
+#define RQ_LOCK_WAIT	60000	/* ms a worker waits for a held message */
+#define RQ_SESSION_MSGS	10	/* messages per session, at least */
+
+/* Route keys met by an attempt that were not its own. */
+struct rq_keys {
+	char	**v;
+	size_t	 n;
+};
+
 struct rq_due {
 	char	**ids;
 	size_t	 n, cap;
@@ -49,7 +58,11 @@ struct rq_due {
 static int	 rq_pickup_one(const char *, const struct stat *, void *);
 static int	 rq_collect(const char *, const struct stat *, void *);
 static int	 rq_cmp_id(const void *, const void *);
-static void	 rq_scan_headers(struct rq_msgctx *);
+static int	 rq_due_rcpt(const struct runq *, const struct spool_rcpt *);
+static void	 rq_remote_worker(struct runq *, const char *, char **,
+		    size_t) __attribute__((noreturn));
+static int	 rq_attempt_keys(struct runq *, const char *, const char *,
+		    struct rq_conncache *, int, struct rq_keys *);
 static int	 rq_filter(struct runq *, struct spool_msg *);
 static void	 rq_log(struct rq_msgctx *, size_t, const struct rq_result *,
 		    const char *status, double delay);
@@ -215,23 +228,242 @@ rq_cmp_id(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* One worker's work: a route key and its messages. */
+struct rq_job {
+	char	*key;		/* "local" or a remote route */
+	char	**ids;
+	size_t	 n, cap;
+	int	 local;
+	int	 running;	/* workers of this route now */
+};
+
+struct rq_sched {
+	struct rq_job	*jobs;
+	size_t		 njobs;
+	pid_t		*pids;		/* running workers */
+	size_t		*pidjob;	/* their jobs */
+	size_t		 npids;
+	int		 running_local;
+};
+
+/* rq_job_for - the job for a remote key (made on first use) */
+static struct rq_job *
+rq_job_for(struct rq_sched *s, const char *key)
+{
+	size_t	 i;
+
+	for (i = 0; i < s->njobs; i++)
+		if (!s->jobs[i].local && strcmp(s->jobs[i].key, key) == 0)
+			return &s->jobs[i];
+	s->jobs = xreallocarray(s->jobs, s->njobs + 1, sizeof(*s->jobs));
+	memset(&s->jobs[s->njobs], 0, sizeof(*s->jobs));
+	s->jobs[s->njobs].key = xstrdup(key);
+	return &s->jobs[s->njobs++];
+}
+
+static void
+rq_job_add(struct rq_job *j, const char *id)
+{
+	if (j->n > 0 && strcmp(j->ids[j->n - 1], id) == 0)
+		return;
+	if (j->n == j->cap) {
+		j->cap = j->cap ? j->cap * 2 : 8;
+		j->ids = xreallocarray(j->ids, j->cap, sizeof(char *));
+	}
+	j->ids[j->n++] = xstrdup(id);
+}
+
+/*
+ * rq_classify - which workers a due message needs: one local job of
+ * its own when any recipient goes to local(8) (or when nothing else
+ * does: the attempt still sends notices and sets the next try), and
+ * the job of every remote route one of its due recipients takes
+ */
+static void
+rq_classify(struct runq *rq, struct rq_sched *s, const char *id)
+{
+	struct spool_msg	 m;
+	struct rq_route		 rt;
+	struct buf		 why;
+	size_t			 i;
+	int			 local = 0, remote = 0;
+
+	buf_init(&why, 1024);
+	if (spool_load(&rq->sp, SPOOL_QUEUE, id, SPOOL_LOAD_PEEK, &m,
+	    &why) != 0) {
+		local = 1;	/* the attempt says what is wrong */
+		goto out;
+	}
+	for (i = 0; i < m.nrcpt; i++) {
+		if (!rq_due_rcpt(rq, &m.rcpt[i]))
+			continue;
+		buf_reset(&why);
+		if (rq_route(m.rcpt[i].addr, &rt, &why) == 0 &&
+		    strcmp(rt.key, "local") != 0) {
+			rq_job_add(rq_job_for(s, rt.key), id);
+			remote = 1;
+		} else
+			local = 1;
+	}
+	spool_msg_free(&m);
+out:
+	if (local || !remote) {
+		struct rq_job	*j;
+
+		s->jobs = xreallocarray(s->jobs, s->njobs + 1,
+		    sizeof(*s->jobs));
+		j = &s->jobs[s->njobs++];
+		memset(j, 0, sizeof(*j));
+		j->key = xstrdup("local");
+		j->local = 1;
+		rq_job_add(j, id);
+	}
+	buf_free(&why);
+}
+
+/* rq_reap - wait for one worker; 0 when there was none */
+static int
+rq_reap(struct rq_sched *s)
+{
+	pid_t	 pid;
+	size_t	 i;
+	int	 status;
+
+	if ((pid = wait(&status)) < 0)
+		return errno == EINTR;
+	for (i = 0; i < s->npids; i++) {
+		if (s->pids[i] != pid)
+			continue;
+		s->jobs[s->pidjob[i]].running--;
+		if (s->jobs[s->pidjob[i]].local)
+			s->running_local--;
+		s->pids[i] = s->pids[s->npids - 1];
+		s->pidjob[i] = s->pidjob[s->npids - 1];
+		s->npids--;
+		break;
+	}
+	return 1;
+}
+
+/*
+ * rq_launch - start one worker for job ji with ids[0..n); in the child
+ * local jobs run rq_attempt as they always did, remote ones
+ * rq_remote_worker
+ */
+static void
+rq_launch(struct runq *rq, struct rq_sched *s, size_t ji, char **ids,
+    size_t n)
+{
+	struct rq_job	*j = &s->jobs[ji];
+	pid_t		 pid;
+	size_t		 i;
+
+	fflush(NULL);
+	if ((pid = fork()) < 0) {
+		log_warn("fork");
+		if (j->local)
+			for (i = 0; i < n; i++)
+				rq_attempt(rq, ids[i], "local", NULL, 1);
+		return;
+	}
+	if (pid == 0) {
+		if (!j->local)
+			rq_remote_worker(rq, j->key, ids, n);
+		close(rq->lockfd);
+		for (i = 0; i < n; i++)
+			rq_attempt(rq, ids[i], "local", NULL, 1);
+		_exit(0);
+	}
+	s->pids[s->npids] = pid;
+	s->pidjob[s->npids++] = ji;
+	j->running++;
+	if (j->local)
+		s->running_local++;
+}
+
+/*
+ * rq_schedule - run the jobs: each remote route gets up to
+ * smtp_destination_concurrency_limit workers, one session each, with
+ * its messages dealt out among them (at least RQ_SESSION_MSGS per
+ * worker, so a few messages share one session); local jobs, one
+ * message each, run up to local_destination_concurrency_limit at
+ * once; all workers together stay within default_process_limit.
+ */
+static void
+rq_schedule(struct runq *rq, struct rq_sched *s)
+{
+	size_t		 ji, k, w, nw, i, n, total = 0, next_local = 0;
+	long long	 dlimit = conf_int("smtp_destination_concurrency_limit");
+	int		 plimit = (int)conf_int("default_process_limit");
+	char		**part;
+
+	for (ji = 0; ji < s->njobs; ji++)
+		total += s->jobs[ji].local ? 1 : (size_t)dlimit;
+	s->pids = xcalloc(total + 1, sizeof(pid_t));
+	s->pidjob = xcalloc(total + 1, sizeof(size_t));
+	/* Remote routes first: their workers keep a session each. */
+	for (ji = 0; ji < s->njobs; ji++) {
+		struct rq_job	*j = &s->jobs[ji];
+
+		if (j->local)
+			continue;
+		nw = (j->n + RQ_SESSION_MSGS - 1) / RQ_SESSION_MSGS;
+		if (nw > (size_t)dlimit)
+			nw = (size_t)dlimit;
+		part = xcalloc(j->n, sizeof(char *));
+		for (w = 0; w < nw; w++) {
+			for (n = 0, i = w; i < j->n; i += nw)
+				part[n++] = j->ids[i];
+			while ((int)s->npids >= plimit)
+				rq_reap(s);
+			rq_launch(rq, s, ji, part, n);
+		}
+		free(part);
+	}
+	for (ji = 0; ji < s->njobs; ji++) {
+		if (!s->jobs[ji].local)
+			continue;
+		while ((int)s->npids >= plimit ||
+		    s->running_local >= rq->max_workers)
+			if (!rq_reap(s))
+				break;
+		rq_launch(rq, s, ji, s->jobs[ji].ids, s->jobs[ji].n);
+		next_local++;
+	}
+	while (s->npids > 0)
+		if (!rq_reap(s))
+			break;
+	(void)next_local;
+	for (ji = 0; ji < s->njobs; ji++) {
+		for (k = 0; k < s->jobs[ji].n; k++)
+			free(s->jobs[ji].ids[k]);
+		free(s->jobs[ji].ids);
+		free(s->jobs[ji].key);
+	}
+	free(s->jobs);
+	free(s->pids);
+	free(s->pidjob);
+}
+
 /*
  * rq_run - passes until nothing new is due: pickup, then every due
- * message in arrival order, in worker children.  Messages made during
- * the pass (forwards, notices) get their own pass at once.
+ * message in arrival order, in worker children (rq_schedule).
+ * Messages made during the pass (forwards, notices) get their own pass
+ * at once.
  */
 int
 rq_run(struct runq *rq)
 {
 	struct rq_due	 d;
+	struct rq_sched	 s;
 	struct buf	 why;
 	size_t		 i;
-	int		 running = 0, status, passes = 0;
-	pid_t		 pid;
+	int		 passes = 0;
 
 	buf_init(&why, 4096);
 	do {
 		memset(&d, 0, sizeof(d));
+		memset(&s, 0, sizeof(s));
 		rq->now = time(NULL);
 		d.now = rq->now;
 		d.force = rq->force;
@@ -242,26 +474,12 @@ rq_run(struct runq *rq)
 		if (d.n > 1)
 			qsort(d.ids, d.n, sizeof(char *), rq_cmp_id);
 		for (i = 0; i < d.n; i++) {
-			while (running >= rq->max_workers) {
-				if (wait(&status) > 0)
-					running--;
-			}
-			fflush(NULL);
-			if ((pid = fork()) < 0) {
-				log_warn("fork");
-				rq_message(rq, d.ids[i]);
-			} else if (pid == 0) {
-				close(rq->lockfd);
-				_exit(rq_message(rq, d.ids[i]) == EX_OK ?
-				    0 : 1);
-			} else
-				running++;
+			rq_classify(rq, &s, d.ids[i]);
 			free(d.ids[i]);
 		}
-		while (running > 0)
-			if (wait(&status) > 0 || errno == ECHILD)
-				running--;
 		free(d.ids);
+		rq_route_close();
+		rq_schedule(rq, &s);
 		/* New mail that arrived meanwhile: another pass. */
 		passes++;
 	} while (passes < 100 && rq_incoming_waiting(rq));
@@ -273,7 +491,7 @@ rq_run(struct runq *rq)
  * rq_scan_headers - what loop detection needs from the header section:
  * the Delivered-To values (lower-cased) and the Received count
  */
-static void
+void
 rq_scan_headers(struct rq_msgctx *c)
 {
 	struct spool_msg	*m = c->m;
@@ -389,9 +607,8 @@ rq_log(struct rq_msgctx *c, size_t idx, const struct rq_result *res,
 {
 	struct spool_rcpt	*r = &c->m->rcpt[idx];
 	char			 text[LOG_SAFE_MAX], orig[LOG_SAFE_MAX];
-	const char		*svc = strcmp(res->relay, "local") == 0 ?
-				    "local" : strcmp(res->relay, "virtual") ==
-				    0 ? "virtual" : "smtp";
+	const char		*svc = res->service != NULL ? res->service :
+				    "smtp";
 
 	log_safe(text, sizeof(text), res->r.text, strlen(res->r.text));
 	if (res->orig[0] != '\0' && strcmp(res->orig, r->addr) != 0) {
@@ -534,27 +751,202 @@ rq_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* rq_keys_add - note a route key once */
+static void
+rq_keys_add(struct rq_keys *k, const char *key)
+{
+	size_t	 i;
+
+	if (k == NULL)
+		return;
+	for (i = 0; i < k->n; i++)
+		if (strcmp(k->v[i], key) == 0)
+			return;
+	k->v = xreallocarray(k->v, k->n + 1, sizeof(char *));
+	k->v[k->n++] = xstrdup(key);
+}
+
+static void
+rq_keys_free(struct rq_keys *k)
+{
+	size_t	 i;
+
+	for (i = 0; i < k->n; i++)
+		free(k->v[i]);
+	free(k->v);
+	k->v = NULL;
+	k->n = 0;
+}
+
+/* rq_due_rcpt - whether recipient r is attempted now */
+static int
+rq_due_rcpt(const struct runq *rq, const struct spool_rcpt *r)
+{
+	return r->state == RCPT_PENDING && (rq->force || r->next <= rq->now);
+}
+
 /*
- * rq_message - one attempt at one message; returns the sysexits outcome
- * for -I: EX_OK (delivered, or deferred: it waits in the queue) or
- * EX_NOUSER when a recipient failed for good.
+ * rq_local_route - the outcome of a route that is not a remote
+ * delivery: error, retry, discard, an unknown transport; 0 when the
+ * recipient goes to local(8)
+ */
+static int
+rq_local_route(const struct rq_route *rt, struct rq_result *res)
+{
+	const char	*t = rt->nexthop;
+	size_t		 n;
+
+	res->relay = "none";
+	res->service = rt->transport;
+	switch (rt->kind) {
+	case RT_LOCAL:
+	case RT_VIRTUAL:
+		res->relay = rt->kind == RT_LOCAL ? "local" : "virtual";
+		res->service = res->relay;
+		return 0;
+	case RT_ERROR:
+	case RT_RETRY:
+		/* "5.1.1 text", "text": the code when it leads the text */
+		n = strspn(t, "0123456789.");
+		if (n >= 5 && n < 12 && t[n] == ' ' &&
+		    t[0] == (rt->kind == RT_ERROR ? '5' : '4') && t[1] == '.') {
+			char	 dsn[12];
+
+			memcpy(dsn, t, n);
+			dsn[n] = '\0';
+			dlv_set(&res->r, rt->kind == RT_ERROR ? DLV_BOUNCE :
+			    DLV_DEFER, dsn, "%s", t + n + 1);
+		} else
+			dlv_set(&res->r, rt->kind == RT_ERROR ? DLV_BOUNCE :
+			    DLV_DEFER, rt->kind == RT_ERROR ? "5.0.0" :
+			    "4.0.0", "%s", *t ? t : rt->kind == RT_ERROR ?
+			    "delivery refused by transport_maps" :
+			    "delivery deferred by transport_maps");
+		return 1;
+	case RT_DISCARD:
+		dlv_set(&res->r, DLV_OK, "2.0.0", "%s", *t ? t : "discarded");
+		return 1;
+	default:
+		dlv_set(&res->r, DLV_DEFER, "4.3.5", "mail transport "
+		    "unavailable: %s is not a transport correo has",
+		    rt->transport);
+		return 1;
+	}
+}
+
+/* The tallies of one attempt. */
+struct rq_tally {
+	long long	 next;
+	long long	 lifetime;
+	double		 arrival;
+	int		 pending, failed;
+};
+
+/* rq_outcome - record recipient i's result: state, log, next try */
+static void
+rq_outcome(struct rq_msgctx *c, size_t i, struct rq_result *res,
+    struct rq_tally *t, struct buf *why)
+{
+	struct runq		*rq = c->rq;
+	struct spool_rcpt	*r = &c->m->rcpt[i];
+
+	bsnprintf(r->reply, sizeof(r->reply), "%s %s", res->r.dsn,
+	    res->r.text);
+	switch (res->r.status) {
+	case DLV_OK:
+		r->state = RCPT_DELIVERED;
+		rq_log(c, i, res, "sent", rq_now() - t->arrival);
+		break;
+	case DLV_DEFER:
+		r->attempts++;
+		r->next = rq->now + rq_backoff(r->attempts);
+		rq_log(c, i, res, "deferred", rq_now() - t->arrival);
+		if (rq->now - c->arrival >= t->lifetime) {
+			r->state = RCPT_FAILED;
+			t->failed = 1;
+			log_mail("qmgr", "%s: from=<%s>, status=expired, "
+			    "returned to sender", c->m->id, c->m->sender);
+		} else {
+			t->pending = 1;
+			if (t->next == 0 || r->next < t->next)
+				t->next = r->next;
+		}
+		break;
+	case DLV_BOUNCE:
+		r->state = RCPT_FAILED;
+		t->failed = 1;
+		rq_log(c, i, res, "bounced", rq_now() - t->arrival);
+		break;
+	}
+	if (spool_rcpt_write(c->m, i, why) != 0)
+		log_warnx("%s", buf_str(why));
+}
+
+/* A group of recipients of one message for one remote route. */
+struct rq_group {
+	struct rq_route	 rt;
+	size_t		*idx;
+	size_t		 n;
+};
+
+/*
+ * rq_load - load a message for an attempt; with wait, a message that
+ * another worker holds is waited for (at most RQ_LOCK_WAIT ms): no
+ * worker ever waits while it holds a message, so this cannot deadlock
+ */
+static int
+rq_load(struct runq *rq, const char *id, struct spool_msg *m, int wait,
+    struct buf *why)
+{
+	long long	 deadline = now_ms() + RQ_LOCK_WAIT;
+	useconds_t	 pause = 10000;
+
+	for (;;) {
+		buf_reset(why);
+		if (spool_load(&rq->sp, SPOOL_QUEUE, id, SPOOL_LOAD_WRITE, m,
+		    why) == 0)
+			return 0;
+		if (!m->busy || !wait || now_ms() >= deadline)
+			return -1;
+		usleep(pause);
+		if (pause < 200000)
+			pause *= 2;
+	}
+}
+
+/*
+ * rq_attempt - one attempt at one message, for the recipients whose
+ * route key is only_key ("local" for everything that is not SMTP or
+ * LMTP; NULL for all of them).  Remote routes go over cc's sessions;
+ * with only_key "local" they are skipped and their keys noted in
+ * keys (when not NULL).  Returns the sysexits outcome for -I: EX_OK
+ * (delivered, or deferred: it waits in the queue) or EX_NOUSER when a
+ * recipient failed for good.
  */
 int
-rq_message(struct runq *rq, const char *id)
+rq_attempt(struct runq *rq, const char *id, const char *only_key,
+    struct rq_conncache *cc, int wait)
+{
+	return rq_attempt_keys(rq, id, only_key, cc, wait, NULL);
+}
+
+static int
+rq_attempt_keys(struct runq *rq, const char *id, const char *only_key,
+    struct rq_conncache *cc, int wait, struct rq_keys *keys)
 {
 	struct spool_msg	 m;
 	struct rq_msgctx	 c;
-	struct rq_result	 res;
+	struct rq_result	 res, *gres;
+	struct rq_route		 rt;
+	struct rq_group		*groups = NULL;
+	struct rq_tally		 t;
 	struct buf		 why;
-	size_t			 i;
-	long long		 next = 0, lifetime;
-	double			 arrival;
-	int			 pending = 0, failed = 0, deferred = 0, fd;
+	size_t			 i, j, ngroups = 0;
+	int			 failed = 0, fd;
 
 	buf_init(&why, 4096);
 	rq->now = time(NULL);
-	if (spool_load(&rq->sp, SPOOL_QUEUE, id, SPOOL_LOAD_WRITE, &m,
-	    &why) != 0) {
+	if (rq_load(rq, id, &m, wait, &why) != 0) {
 		if (m.busy && rq->only_id != NULL) {
 			/* Another runner has it: wait for its outcome. */
 			fd = openat(rq->sp.dirfd[SPOOL_QUEUE], id, O_RDONLY |
@@ -572,7 +964,8 @@ rq_message(struct runq *rq, const char *id)
 			spool_msg_free(&m);
 			return failed ? EX_NOUSER : EX_OK;
 		}
-		if (errno == ENOENT && rq->only_id != NULL) {
+		if (errno == ENOENT && rq->only_id != NULL && only_key != NULL &&
+		    strcmp(only_key, "local") == 0) {
 			fprintf(stderr, "runq: %s: not in the queue (delivered "
 			    "or held)\n", id);
 			return EX_OK;
@@ -594,100 +987,108 @@ rq_message(struct runq *rq, const char *id)
 		return EX_OK;
 	}
 	memset(&c, 0, sizeof(c));
+	memset(&t, 0, sizeof(t));
 	c.rq = rq;
 	c.m = &m;
-	arrival = rq_arrival(&m);
-	c.arrival = (long long)arrival;
+	t.arrival = rq_arrival(&m);
+	c.arrival = (long long)t.arrival;
 	c.eightbit = m.body != NULL && strcmp(m.body, "8BITMIME") == 0;
-	rq_scan_headers(&c);
-	lifetime = conf_time(m.sender[0] == '\0' ? "bounce_queue_lifetime" :
+	t.lifetime = conf_time(m.sender[0] == '\0' ? "bounce_queue_lifetime" :
 	    "maximal_queue_lifetime");
 
 	for (i = 0; i < m.nrcpt; i++) {
 		struct spool_rcpt	*r = &m.rcpt[i];
-		const char		*at = strrchr(r->addr, '@');
-		const char		*transport;
 
 		if (r->state != RCPT_PENDING)
 			continue;
-		if (!rq->force && r->next > rq->now) {
-			pending = 1;
-			if (next == 0 || r->next < next)
-				next = r->next;
-			continue;
-		}
-		at = at != NULL ? at + 1 : "";
-		transport = local_is_mydestination(at) ? "local" :
-		    local_is_virtual(at) ? "virtual" : "smtp";
-		if (!rq->force && rq_in_list("defer_transports", transport)) {
-			/* Waits for sendmail -q / runq -f; no attempt. */
-			pending = 1;
-			str_copy(r->reply, sizeof(r->reply),
-			    "4.3.2 deferred transport");
-			spool_rcpt_update(&m, i, &why);
-			if (next == 0 || rq->now + rq_backoff(1) < next)
-				next = rq->now + rq_backoff(1);
+		if (!rq_due_rcpt(rq, r)) {
+			t.pending = 1;
+			if (t.next == 0 || r->next < t.next)
+				t.next = r->next;
 			continue;
 		}
 		memset(&res, 0, sizeof(res));
-		res.relay = "none";
-		if (strcmp(transport, "smtp") == 0)
-			dlv_set(&res.r, DLV_DEFER, "4.4.0",
-			    "remote delivery not available");
-		else {
-			res.relay = transport;
+		buf_reset(&why);
+		if (rq_route(r->addr, &rt, &why) != 0) {
+			memset(&rt, 0, sizeof(rt));
+			rt.kind = RT_RETRY;
+			str_copy(rt.transport, sizeof(rt.transport), "retry");
+			bsnprintf(rt.nexthop, sizeof(rt.nexthop), "4.3.0 "
+			    "transport table lookup failure: %s",
+			    buf_str(&why));
+			str_copy(rt.key, sizeof(rt.key), "local");
+		}
+		if (only_key != NULL && strcmp(rt.key, only_key) != 0) {
+			/* Another worker's: it stays pending for it. */
+			t.pending = 1;
+			rq_keys_add(keys, rt.key);
+			continue;
+		}
+		if (!rq->force && rq_in_list("defer_transports",
+		    rt.transport)) {
+			/* Waits for sendmail -q / runq -f; no attempt. */
+			t.pending = 1;
+			str_copy(r->reply, sizeof(r->reply),
+			    "4.3.2 deferred transport");
+			spool_rcpt_update(&m, i, &why);
+			if (t.next == 0 || rq->now + rq_backoff(1) < t.next)
+				t.next = rq->now + rq_backoff(1);
+			continue;
+		}
+		if (rt.kind == RT_SMTP || rt.kind == RT_LMTP) {
+			/* Sent below, one transaction per route. */
+			for (j = 0; j < ngroups; j++)
+				if (strcmp(groups[j].rt.key, rt.key) == 0)
+					break;
+			if (j == ngroups) {
+				groups = xreallocarray(groups, ngroups + 1,
+				    sizeof(*groups));
+				memset(&groups[j], 0, sizeof(groups[j]));
+				groups[j].rt = rt;
+				groups[j].idx = xcalloc(m.nrcpt,
+				    sizeof(size_t));
+				ngroups++;
+			}
+			groups[j].idx[groups[j].n++] = i;
+			continue;
+		}
+		if (rq_local_route(&rt, &res) == 0) {
+			if (!c.scanned) {
+				rq_scan_headers(&c);
+				c.scanned = 1;
+			}
 			local_deliver(&c, i, &res);
 		}
-		bsnprintf(r->reply, sizeof(r->reply), "%s %s", res.r.dsn,
-		    res.r.text);
-		switch (res.r.status) {
-		case DLV_OK:
-			r->state = RCPT_DELIVERED;
-			rq_log(&c, i, &res, "sent", rq_now() - arrival);
-			break;
-		case DLV_DEFER:
-			r->attempts++;
-			r->next = rq->now + rq_backoff(r->attempts);
-			rq_log(&c, i, &res, "deferred", rq_now() - arrival);
-			if (rq->now - c.arrival >= lifetime) {
-				r->state = RCPT_FAILED;
-				failed = 1;
-				log_mail("qmgr", "%s: from=<%s>, status=expired, "
-				    "returned to sender", m.id, m.sender);
-			} else {
-				pending = 1;
-				deferred = 1;
-				if (next == 0 || r->next < next)
-					next = r->next;
-			}
-			break;
-		case DLV_BOUNCE:
-			r->state = RCPT_FAILED;
-			failed = 1;
-			rq_log(&c, i, &res, "bounced", rq_now() - arrival);
-			break;
-		}
-		if (spool_rcpt_write(&m, i, &why) != 0)
-			log_warnx("%s", buf_str(&why));
+		rq_outcome(&c, i, &res, &t, &why);
 	}
+	for (j = 0; j < ngroups; j++) {
+		gres = xcalloc(groups[j].n, sizeof(*gres));
+		rq_remote_deliver(&c, &groups[j].rt, groups[j].idx, gres,
+		    groups[j].n, cc);
+		for (i = 0; i < groups[j].n; i++)
+			rq_outcome(&c, groups[j].idx[i], &gres[i], &t, &why);
+		free(gres);
+		free(groups[j].idx);
+	}
+	free(groups);
 	rq_notices(&c);
 	for (i = 0; i < m.nrcpt; i++)
 		if (m.rcpt[i].state == RCPT_PENDING ||
 		    m.rcpt[i].state == RCPT_FAILED)
-			pending = 1;
+			t.pending = 1;
 	/*
 	 * The outcomes are made durable once: by the removal when nothing
 	 * is pending, else by one fdatasync.  A crash before either can
 	 * only repeat this attempt (correo-spool.5).
 	 */
-	if (!pending) {
+	if (!t.pending) {
 		if (spool_remove(&rq->sp, m.id, SPOOL_QUEUE, &why) == 0)
 			log_mail("qmgr", "%s: removed", m.id);
 		else
 			log_warnx("%s", buf_str(&why));
 	} else {
-		if (next > 0)
-			spool_set_due(&m, next);
+		if (t.next > 0)
+			spool_set_due(&m, t.next);
 		if (spool_msg_sync(&m, &why) != 0)
 			log_warnx("%s", buf_str(&why));
 	}
@@ -696,8 +1097,64 @@ rq_message(struct runq *rq, const char *id)
 	free(c.delivered_to);
 	spool_msg_free(&m);
 	buf_free(&why);
-	if (failed)
-		return EX_NOUSER;
-	(void)deferred;
-	return EX_OK;
+	return t.failed ? EX_NOUSER : EX_OK;
+}
+
+/*
+ * rq_remote_worker - in a new process: become mail_owner (after the
+ * password maps are open), then one attempt per message for key over
+ * one session cache; the exit code is 1 when a recipient failed
+ */
+static void
+rq_remote_worker(struct runq *rq, const char *key, char **ids, size_t n)
+{
+	struct rq_conncache	*cc;
+	size_t			 i;
+	int			 failed = 0;
+
+	if (rq->lockfd >= 0)
+		close(rq->lockfd);
+	cc = rq_conncache_new(rq);
+	if (rq_remote_prepare(rq, cc) != 0)
+		_exit(2);
+	for (i = 0; i < n; i++)
+		if (rq_attempt(rq, ids[i], key, cc, 1) == EX_NOUSER)
+			failed = 1;
+	rq_conncache_free(cc);
+	_exit(failed);
+}
+
+/*
+ * rq_message - -I: one message now, all its routes: the local ones in
+ * this process, each remote route in a worker of its own (which runs as
+ * mail_owner), one after the other
+ */
+int
+rq_message(struct runq *rq, const char *id)
+{
+	struct rq_keys	 keys;
+	size_t		 i;
+	pid_t		 pid;
+	int		 rc, status;
+
+	memset(&keys, 0, sizeof(keys));
+	rc = rq_attempt_keys(rq, id, "local", NULL, 1, &keys);
+	for (i = 0; i < keys.n; i++) {
+		char	*one[1];
+
+		one[0] = (char *)id;
+		fflush(NULL);
+		if ((pid = fork()) < 0) {
+			log_warn("fork");
+			continue;
+		}
+		if (pid == 0)
+			rq_remote_worker(rq, keys.v[i], one, 1);
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (WIFEXITED(status) && WEXITSTATUS(status) == 1)
+			rc = EX_NOUSER;
+	}
+	rq_keys_free(&keys);
+	return rc;
 }

@@ -763,7 +763,7 @@ static void
 t_print_all(void)
 {
 	char	*out;
-	char	*names[] = { "mydomain", "relayhost", "biff", "nope",
+	char	*names[] = { "mydomain", "always_bcc", "biff", "nope",
 		    "mail_name", "nada", NULL };
 	char	*set_names[] = { "mydomain", "mail_name", "biff", NULL };
 	int	 rc;
@@ -778,8 +778,8 @@ t_print_all(void)
 	    0);
 	check(strstr(out, t_fmt("\nconfig_directory = %.*s\n",
 	    (int)(strrchr(t_path, '/') - t_path), t_path)) != NULL);
-	check(strstr(out, "\ndaemon_directory = /usr/lib/correo\n"
-	    "default_privs = nobody\n") != NULL);
+	check(strstr(out, "\ndaemon_directory = /usr/lib/correo\n") != NULL);
+	check(strstr(out, "\ndefault_privs = nobody\n") != NULL);
 	check(strstr(out, "\nmail_name = Correo correo\n") != NULL);
 	check(strstr(out, "\nmydestination = mx.example.com, "
 	    "localhost.example.com, localhost\nmydomain = example.com\n"
@@ -815,7 +815,7 @@ t_print_all(void)
 	check_int(rc, ==, -1);
 	check_str(buf_str(&t_why), "unknown parameter: nope, nada");
 	check_str(out, "mydomain = example.com\n"
-	    "# not implemented by correo: relayhost\n"
+	    "# not implemented by correo: always_bcc\n"
 	    "# not implemented by correo: biff = no\n"
 	    "mail_name = Correo correo\n");
 	free(out);
