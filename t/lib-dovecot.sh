@@ -26,7 +26,7 @@
 # dovecot_start runs "dovecot -F -c $DOVECOT_CONF &", remembers the PID
 # in $DOVECOT_PID and waits (up to 10 s) for the LMTP socket;
 # dovecot_stop sends SIGTERM to that PID only and waits (up to 10 s)
-# for it to go; an EXIT trap stops it too when a script dies early.
+# for it to go; test_atexit stops it too when a script dies early.
 # Call dovecot_stop before test_done: test_done removes the trash.
 #
 # The configuration is checked against Dovecot 2.3 (Debian 12): run
@@ -147,8 +147,7 @@ dovecot_start() {
 	fi
 	"$DOVECOT_BIN" -F -c "$DOVECOT_CONF" </dev/null >>"$DOVECOT_LOG" 2>&1 &
 	DOVECOT_PID=$!
-	trap 'dovecot_stop' EXIT
-	trap 'dovecot_stop; exit 1' HUP INT TERM
+	test_atexit dovecot_stop
 	_i=0
 	while [ ! -S "$DOVECOT_LMTP" ]; do
 		if ! kill -0 "$DOVECOT_PID" 2>/dev/null || [ $_i -ge 100 ]; then
