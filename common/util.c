@@ -167,6 +167,15 @@ str_lower(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
+/* str_upper - ASCII upper case in place */
+void
+str_upper(char *s)
+{
+	for (; *s; s++)
+		if (*s >= 'a' && *s <= 'z')
+			*s = (char)(*s - 'a' + 'A');
+}
+
 /* str_casecmp_ascii - strcasecmp for ASCII only */
 int
 str_casecmp_ascii(const char *a, const char *b)

@@ -36,6 +36,7 @@ int	 str_copy(char *, size_t, const char *);
 int	 num_parse(const char *, long long, long long, long long *,
 	    const char **);
 void	 str_lower(char *);
+void	 str_upper(char *);
 int	 str_casecmp_ascii(const char *, const char *);
 int	 str_has_ctl(const char *, size_t);
 

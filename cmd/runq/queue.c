@@ -827,6 +827,7 @@ rq_local_route(const struct rq_route *rt, struct rq_result *res)
 		dlv_set(&res->r, DLV_OK, "2.0.0", "%s", *t ? t : "discarded");
 		return 1;
 	default:
+		res->service = "qmgr";
 		dlv_set(&res->r, DLV_DEFER, "4.3.5", "mail transport "
 		    "unavailable: %s is not a transport correo has",
 		    rt->transport);

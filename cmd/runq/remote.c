@@ -706,6 +706,33 @@ remote_lmtp(struct rq_rx *x)
 }
 
 /*
+ * remote_orcpt - "rfc822;" and addr in xtext (RFC 3461: '+', '=' and
+ * bytes outside 33..126 as +XX), or NULL when addr is not ASCII
+ */
+static char *
+remote_orcpt(const char *addr)
+{
+	struct buf	 b;
+	const unsigned char *p;
+	char		*out;
+
+	for (p = (const unsigned char *)addr; *p != '\0'; p++)
+		if (*p >= 0x80)
+			return NULL;
+	buf_init(&b, 64);
+	buf_adds(&b, "rfc822;");
+	for (p = (const unsigned char *)addr; *p != '\0'; p++) {
+		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')
+			buf_printf(&b, "+%02X", *p);
+		else
+			buf_addc(&b, *p);
+	}
+	out = xstrdup(buf_str(&b));
+	buf_free(&b);
+	return out;
+}
+
+/*
  * rq_remote_deliver - deliver the recipients idx[0..n) of c's message
  * over route rt; each res[i] gets its outcome
  */
@@ -716,6 +743,7 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 {
 	struct rq_rx	 x;
 	struct buf	 why;
+	char		**notify, **orcpt;
 	size_t		 i;
 
 	memset(&x, 0, sizeof(x));
@@ -726,6 +754,8 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 	x.idx = idx;
 	x.n = n;
 	x.rcpts = xcalloc(n, sizeof(*x.rcpts));
+	notify = xcalloc(n, sizeof(*notify));
+	orcpt = xcalloc(n, sizeof(*orcpt));
 	x.dm.fd = c->m->fd;
 	x.dm.off = c->m->content_off;
 	x.dm.len = c->m->content_len;
@@ -736,8 +766,16 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 		struct spool_rcpt	*r = &c->m->rcpt[idx[i]];
 
 		x.rcpts[i].addr = r->addr;
-		x.rcpts[i].orcpt = r->orcpt;
-		x.rcpts[i].notify = r->notify;
+		/* Without an ORCPT of its own, the address as queued (as
+		 * Postfix's smtp(8) sends its original recipient). */
+		x.rcpts[i].orcpt = r->orcpt != NULL ? r->orcpt :
+		    (orcpt[i] = remote_orcpt(r->addr));
+		/* NOTIFY keywords as RFC 3461 writes them (Postfix too) */
+		if (r->notify != NULL) {
+			notify[i] = xstrdup(r->notify);
+			str_upper(notify[i]);
+		}
+		x.rcpts[i].notify = notify[i];
 		res[i].service = rt->kind == RT_LMTP ? "lmtp" : "smtp";
 		res[i].relay = "none";
 		dlv_set(&res[i].r, DLV_DEFER, "4.4.2", "not tried");
@@ -758,5 +796,11 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 		remote_smtp(&x);
 	}
 	buf_free(&why);
+	for (i = 0; i < n; i++) {
+		free(notify[i]);
+		free(orcpt[i]);
+	}
+	free(notify);
+	free(orcpt);
 	free(x.rcpts);
 }
