@@ -233,6 +233,20 @@ test_expect_success 'SMTPUTF8: passed on when offered, 5.6.7 when needed and not
 	test "$(smtp_peer_count N)" = 0
 '
 
+test_expect_success 'an IDN domain with an ASCII local part goes as A-labels, without SMTPUTF8' '
+	mailq -d ALL >/dev/null 2>&1
+	start_smtp_peer I &&
+	test_config relayhost "[127.0.0.1]:$I_PORT" &&
+	d=$(printf "b\303\274cher.example") &&
+	echo x | sendmail -odq -f "sender@$d" "kunde@$d" &&
+	runq &&
+	test "$(queue_count)" = 0 &&
+	smtp_peer_message I >got &&
+	test_grep "^X-Peer-Mail-From: <sender@xn--bcher-kva.example>" got &&
+	test_grep "^X-Peer-Rcpt-To: <kunde@xn--bcher-kva.example>" got &&
+	! grep "^X-Peer-Mail-Options:.*SMTPUTF8" got
+'
+
 test_expect_success SMTPSINK 'smtp-sink: PIPELINING, 8BITMIME and DSN parameters when offered' '
 	mailq -d ALL >/dev/null 2>&1
 	start_smtp_sink K &&

@@ -63,6 +63,7 @@
 #include "common/buf.h"
 #include "common/conf.h"
 #include "common/dns.h"
+#include "common/idn.h"
 #include "common/log.h"
 #include "common/map.h"
 #include "common/smtpio.h"
@@ -105,6 +106,7 @@ struct rq_rx {
 	char			 host[DNS_NAME_MAX];	/* of the next hop */
 	int			 port;
 	int			 mx;
+	int			 own;	/* the next hop is the rcpt domain */
 	int			 sessions;
 	struct dlv_result	 last;	/* the latest session-wide failure */
 	char			 lastrelay[RQ_RELAY_MAX];
@@ -570,9 +572,7 @@ remote_resolve(struct rq_rx *x, struct dns_addr *addrs, size_t max,
 			    lit : h;
 		st = dns_host(h, fam, addrs, max, n, &why);
 	}
-	/* Is the next hop the recipients' own domain? */
-	own = x->mx && x->port == 25 &&
-	    strcmp(x->rt->nexthop, x->host) == 0;
+	own = x->own;
 	switch (st) {
 	case DNS_OK:
 		buf_free(&why);
@@ -597,6 +597,32 @@ remote_resolve(struct rq_rx *x, struct dns_addr *addrs, size_t max,
 	remote_set_last(x, &r, "none");
 	buf_free(&why);
 	return -1;
+}
+
+/*
+ * remote_host_alabel - the next hop's internationalized name as
+ * A-labels for DNS; -1 with every result set when it has none
+ */
+static int
+remote_host_alabel(struct rq_rx *x)
+{
+	struct buf	 out, why;
+	size_t		 i;
+	int		 rc = 0;
+
+	buf_init(&out, 256);
+	buf_init(&why, 256);
+	if (idn_to_ascii(x->host, &out, &why) == 0 &&
+	    str_copy(x->host, sizeof(x->host), buf_str(&out)) == 0)
+		goto done;
+	for (i = 0; i < x->n; i++)
+		dlv_set(&x->res[i].r, DLV_BOUNCE, "5.1.2", "%s",
+		    why.len ? buf_str(&why) : "domain name too long");
+	rc = -1;
+done:
+	buf_free(&out);
+	buf_free(&why);
+	return rc;
 }
 
 /* remote_smtp - the SMTP route: see the top of the file */
@@ -705,6 +731,47 @@ remote_lmtp(struct rq_rx *x)
 	free(lr);
 }
 
+/* remote_ascii - whether a string is all ASCII */
+static int
+remote_ascii(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 0;
+	return 1;
+}
+
+/*
+ * remote_alabel - addr with its internationalized domain as A-labels
+ * when the local part is ASCII (then the address needs no SMTPUTF8,
+ * RFC 6531 section 3.2), or NULL to send it as it is
+ */
+static char *
+remote_alabel(const char *addr)
+{
+	struct buf	 out, why;
+	const char	*at = strrchr(addr, '@');
+	char		*local, *res = NULL;
+
+	if (at == NULL || remote_ascii(at + 1))
+		return NULL;
+	local = xstrndup(addr, (size_t)(at - addr));
+	buf_init(&out, 256);
+	buf_init(&why, 256);
+	if (remote_ascii(local) && idn_to_ascii(at + 1, &out, &why) == 0) {
+		struct buf	 a;
+
+		buf_init(&a, 256);
+		buf_printf(&a, "%s@%s", local, buf_str(&out));
+		res = xstrdup(buf_str(&a));
+		buf_free(&a);
+	}
+	free(local);
+	buf_free(&out);
+	buf_free(&why);
+	return res;
+}
+
 /*
  * remote_orcpt - "rfc822;" and addr in xtext (RFC 3461: '+', '=' and
  * bytes outside 33..126 as +XX), or NULL when addr is not ASCII
@@ -743,7 +810,7 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 {
 	struct rq_rx	 x;
 	struct buf	 why;
-	char		**notify, **orcpt;
+	char		**notify, **orcpt, **alabel, *sender;
 	size_t		 i;
 
 	memset(&x, 0, sizeof(x));
@@ -756,16 +823,19 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 	x.rcpts = xcalloc(n, sizeof(*x.rcpts));
 	notify = xcalloc(n, sizeof(*notify));
 	orcpt = xcalloc(n, sizeof(*orcpt));
+	alabel = xcalloc(n, sizeof(*alabel));
+	sender = remote_alabel(c->m->sender);
 	x.dm.fd = c->m->fd;
 	x.dm.off = c->m->content_off;
 	x.dm.len = c->m->content_len;
 	x.dm.queue_id = c->m->id;
-	x.dm.sender = c->m->sender;
+	x.dm.sender = sender != NULL ? sender : c->m->sender;
 	x.dm.arrival = c->arrival;
 	for (i = 0; i < n; i++) {
 		struct spool_rcpt	*r = &c->m->rcpt[idx[i]];
 
-		x.rcpts[i].addr = r->addr;
+		alabel[i] = remote_alabel(r->addr);
+		x.rcpts[i].addr = alabel[i] != NULL ? alabel[i] : r->addr;
 		/* Without an ORCPT of its own, the address as queued (as
 		 * Postfix's smtp(8) sends its original recipient). */
 		x.rcpts[i].orcpt = r->orcpt != NULL ? r->orcpt :
@@ -793,14 +863,22 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 		    strchr(rt->nexthop, ']') != NULL &&
 		    strstr(rt->nexthop, "]:") == NULL)
 			x.port = 465;
-		remote_smtp(&x);
+		/* Is the next hop the recipients' own domain? */
+		x.own = x.mx && x.port == 25 &&
+		    strcmp(rt->nexthop, x.host) == 0;
+		/* A name without A-labels has given every result. */
+		if (remote_ascii(x.host) || remote_host_alabel(&x) == 0)
+			remote_smtp(&x);
 	}
 	buf_free(&why);
 	for (i = 0; i < n; i++) {
 		free(notify[i]);
 		free(orcpt[i]);
+		free(alabel[i]);
 	}
 	free(notify);
 	free(orcpt);
+	free(alabel);
+	free(sender);
 	free(x.rcpts);
 }
