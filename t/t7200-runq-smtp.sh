@@ -169,6 +169,48 @@ test_expect_success 'messages for one destination share a session (RSET between 
 	test "$(grep -c "^RSET" "$MX_LOG")" = 4
 '
 
+# max_sessions LOG - the most connections a peer had open at once
+max_sessions() {
+	awk '/^# connect/ { n++; if (n > m) m = n } /^# close/ { n-- }
+	    END { print m + 0 }' "$1"
+}
+
+test_expect_success 'parallel sessions per destination, within smtp_destination_concurrency_limit' '
+	mailq -d ALL >/dev/null 2>&1
+	start_smtp_peer MX &&
+	start_smtp_peer OTHER &&
+	cat >transport <<-EOF &&
+	other.example	smtp:[127.0.0.1]:$OTHER_PORT
+	EOF
+	test_config transport_maps "texthash:$TRASH/transport" &&
+	test_config relayhost "[127.0.0.1]:$MX_PORT" &&
+	test_config smtp_destination_concurrency_limit 2 &&
+	test_when_finished "test_config transport_maps \"\"; test_config smtp_destination_concurrency_limit 20" &&
+	i=0 &&
+	while [ $i -lt 40 ]; do
+		echo $i | send p$i@r.example || return 1
+		i=$((i + 1))
+	done &&
+	echo o | send o@other.example &&
+	runq &&
+	test "$(queue_count)" = 0 &&
+	test "$(smtp_peer_count MX)" = 40 &&
+	test "$(smtp_peer_count OTHER)" = 1 &&
+	test "$(grep -c "^# connect" "$MX_LOG")" = 2 &&
+	test "$(max_sessions "$MX_LOG")" -le 2 &&
+	start_smtp_peer MX &&
+	test_config relayhost "[127.0.0.1]:$MX_PORT" &&
+	test_config smtp_destination_concurrency_limit 20 &&
+	i=0 &&
+	while [ $i -lt 40 ]; do
+		echo $i | send p$i@r.example || return 1
+		i=$((i + 1))
+	done &&
+	runq &&
+	test "$(smtp_peer_count MX)" = 40 &&
+	test "$(grep -c "^# connect" "$MX_LOG")" = 4
+'
+
 test_expect_success 'transport_maps: per domain, parent domains, error, retry, discard' '
 	mailq -d ALL >/dev/null 2>&1
 	start_smtp_peer A &&
