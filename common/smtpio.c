@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,8 @@ static int	 smtpio_getline(struct smtpio *, long long, const char **,
 		    size_t *);
 static int	 smtpio_digits(const char *, size_t, size_t *);
 static size_t	 smtpio_dsn(const char *, size_t, int, char *);
+static void	 smtpio_body_restart(struct smtpio_body *);
+static size_t	 smtpio_body_step(struct smtpio_body *, char, char *);
 
 /* smtpio_now - the monotonic clock in milliseconds */
 static long long
@@ -634,58 +637,157 @@ smtpio_reply_str(const struct smtpio_reply *r, struct buf *out)
 	return BUF_OK;
 }
 
-/* smtpio_body_init - the encoder at the start of the content */
+/* smtpio_body_init - the encoder at the start of the content, no limit */
 void
 smtpio_body_init(struct smtpio_body *b)
 {
 	b->bol = 1;
 	b->cr = 0;
+	b->held = 0;
+	b->col = 0;
+	b->limit = 0;
+}
+
+/*
+ * smtpio_body_set_limit - the line limit from now on; <= 0: none, and
+ * at least SMTPIO_LINE_LIMIT_MIN (room for the SPACE and one octet)
+ */
+void
+smtpio_body_set_limit(struct smtpio_body *b, int limit)
+{
+	if (limit <= 0)
+		b->limit = 0;
+	else if (limit < SMTPIO_LINE_LIMIT_MIN)
+		b->limit = SMTPIO_LINE_LIMIT_MIN;
+	else
+		b->limit = (size_t)limit;
+}
+
+/* smtpio_body_restart - the encoder at the start of the next content */
+static void
+smtpio_body_restart(struct smtpio_body *b)
+{
+	size_t	 limit = b->limit;
+
+	smtpio_body_init(b);
+	b->limit = limit;
+}
+
+/*
+ * smtpio_body_step - the output for one input byte c into out (room for
+ * SMTPIO_BODY_STEP bytes), the state in b advanced; returns its length
+ */
+static size_t
+smtpio_body_step(struct smtpio_body *b, char c, char *out)
+{
+	size_t	 o = 0;
+
+	if (b->held) {
+		/* a CR at the limit: the line end, or content to carry over */
+		b->held = 0;
+		out[o++] = '\r';
+		out[o++] = '\n';
+		if (c == '\n') {
+			b->bol = 1;
+			b->cr = 0;
+			b->col = 0;
+			return o;
+		}
+		out[o++] = ' ';
+		out[o++] = '\r';
+		b->col = 2;
+		b->cr = 1;
+	}
+	if (c == '\n') {
+		if (!b->cr)
+			out[o++] = '\r';
+		out[o++] = '\n';
+		b->bol = 1;
+		b->cr = 0;
+		b->col = 0;
+		return o;
+	}
+	if (b->limit > 0 && b->col >= b->limit) {
+		if (c == '\r') {
+			/* the line end, unless something but LF follows */
+			b->held = 1;
+			return o;
+		}
+		out[o++] = '\r';
+		out[o++] = '\n';
+		out[o++] = ' ';
+		b->col = 1;
+	} else if (c == '.' && b->bol)
+		out[o++] = '.';
+	out[o++] = c;
+	b->col++;
+	b->bol = 0;
+	b->cr = c == '\r';
+	return o;
 }
 
 /*
  * smtpio_body_encode - encode in[0..len) into out (at most outsz
- * bytes): LF as CRLF, a leading '.' doubled.  Returns the bytes
- * written; *used says how much input they cover.  Any outsz >= 2 makes
- * progress.
+ * bytes): LF as CRLF, a leading '.' doubled, lines past the limit
+ * broken.  Returns the bytes written; *used says how much input was
+ * consumed (a CR that reaches the limit is held in b, its output
+ * decided by the next byte or smtpio_body_finish()).  Any outsz >=
+ * SMTPIO_BODY_STEP makes progress (without a limit, any outsz >= 2).
  */
 size_t
 smtpio_body_encode(struct smtpio_body *b, const char *in, size_t len,
     char *out, size_t outsz, size_t *used)
 {
-	size_t	 i, o = 0;
-	char	 c;
+	struct smtpio_body	 save;
+	char			 step[SMTPIO_BODY_STEP];
+	size_t			 i, o = 0, n;
+	char			 c;
 
 	for (i = 0; i < len; i++) {
 		c = in[i];
-		if (c == '\n') {
-			if (b->cr) {
-				if (o + 1 > outsz)
-					break;
-				out[o++] = '\n';
-			} else {
-				if (o + 2 > outsz)
-					break;
-				out[o++] = '\r';
-				out[o++] = '\n';
-			}
-			b->bol = 1;
-			b->cr = 0;
-			continue;
-		}
-		if (c == '.' && b->bol) {
-			if (o + 2 > outsz)
-				break;
-			out[o++] = '.';
-			out[o++] = '.';
-		} else {
-			if (o + 1 > outsz)
+		if (c != '\n' && !b->held && !(c == '.' && b->bol) &&
+		    (b->limit == 0 || b->col < b->limit)) {
+			/* the common case: one byte as it is */
+			if (o >= outsz)
 				break;
 			out[o++] = c;
+			b->col++;
+			b->bol = 0;
+			b->cr = c == '\r';
+			continue;
 		}
-		b->bol = 0;
-		b->cr = c == '\r';
+		save = *b;
+		n = smtpio_body_step(b, c, step);
+		if (o + n > outsz) {
+			*b = save;
+			break;
+		}
+		memcpy(out + o, step, n);
+		o += n;
 	}
 	*used = i;
+	return o;
+}
+
+/*
+ * smtpio_body_finish - the end of the content into out: the last
+ * line's end when it has none, then "."; the encoder is ready for the
+ * next content with the same limit.  Returns the bytes written.
+ */
+size_t
+smtpio_body_finish(struct smtpio_body *b, char out[SMTPIO_BODY_END_MAX])
+{
+	size_t	 o = 0;
+
+	if (b->held || !b->bol) {
+		if (b->held || !b->cr)
+			out[o++] = '\r';
+		out[o++] = '\n';
+	}
+	out[o++] = '.';
+	out[o++] = '\r';
+	out[o++] = '\n';
+	smtpio_body_restart(b);
 	return o;
 }
 
@@ -697,7 +799,7 @@ smtpio_body_write(struct smtpio *io, const char *p, size_t len)
 	int	 rc;
 
 	while (len > 0) {
-		if (sizeof(io->wbuf) - io->wlen < 2 &&
+		if (sizeof(io->wbuf) - io->wlen < SMTPIO_BODY_STEP &&
 		    (rc = smtpio_flush(io)) != SMTPIO_OK)
 			return rc;
 		io->wlen += smtpio_body_encode(&io->body, p, len,
@@ -712,16 +814,192 @@ smtpio_body_write(struct smtpio *io, const char *p, size_t len)
 int
 smtpio_body_end(struct smtpio *io)
 {
+	char	 end[SMTPIO_BODY_END_MAX];
+	size_t	 n;
+
+	n = smtpio_body_finish(&io->body, end);
+	return smtpio_write(io, end, n);
+}
+
+/*
+ * smtpio_parse_ext - the extensions a 2xx EHLO or LHLO reply offers
+ * (the first line is the server's name and skipped), SIZE's number and
+ * the AUTH mechanisms we know
+ */
+void
+smtpio_parse_ext(const struct smtpio_reply *r, struct smtpio_ext *ext)
+{
+	static const struct {
+		const char	*name;
+		int		 flag;
+	} known[] = {
+		{ "8BITMIME", SMTPIO_EXT_8BITMIME },
+		{ "SMTPUTF8", SMTPIO_EXT_SMTPUTF8 },
+		{ "PIPELINING", SMTPIO_EXT_PIPELINING },
+		{ "SIZE", SMTPIO_EXT_SIZE },
+		{ "DSN", SMTPIO_EXT_DSN },
+		{ "STARTTLS", SMTPIO_EXT_STARTTLS },
+		{ "AUTH", SMTPIO_EXT_AUTH },
+		{ "ENHANCEDSTATUSCODES", SMTPIO_EXT_ENHANCEDSTATUSCODES },
+		{ "CHUNKING", SMTPIO_EXT_CHUNKING },
+	};
+	const char	*line, *end, *p, *why;
+	char		 num[32];
+	size_t		 len, i, wl;
+	long long	 v;
+
+	ext->flags = 0;
+	ext->size = 0;
+	if ((line = r->text.data) == NULL)
+		return;
+	line += strcspn(line, "\n");
+	if (*line == '\0')
+		return;
+	for (line++; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		len = strcspn(line, " =\n");
+		for (i = 0; i < nitems(known); i++)
+			if (strlen(known[i].name) == len &&
+			    strncasecmp(line, known[i].name, len) == 0)
+				ext->flags |= known[i].flag;
+		if (len == 4 && strncasecmp(line, "SIZE", 4) == 0 &&
+		    line[len] == ' ') {
+			wl = strcspn(line + len + 1, " \n");
+			if (wl > 0 && wl < sizeof(num)) {
+				memcpy(num, line + len + 1, wl);
+				num[wl] = '\0';
+				if (num_parse(num, 0, LLONG_MAX, &v, &why) == 0)
+					ext->size = v;
+			}
+		}
+		if (len == 4 && strncasecmp(line, "AUTH", 4) == 0) {
+			for (p = line + len; p < end; p += wl) {
+				p += strspn(p, " =");
+				wl = strcspn(p, " \n");
+				if (wl == 5 && strncasecmp(p, "PLAIN", 5) == 0)
+					ext->flags |= SMTPIO_EXT_AUTH_PLAIN;
+				if (wl == 5 && strncasecmp(p, "LOGIN", 5) == 0)
+					ext->flags |= SMTPIO_EXT_AUTH_LOGIN;
+				if (wl == 0)
+					break;
+			}
+		}
+	}
+}
+
+/* smtpio_reply_dsn - the reply's enhanced status code, else "C.0.0" */
+void
+smtpio_reply_dsn(const struct smtpio_reply *r, char *dsn, size_t size)
+{
+	if (r->dsn[0] != '\0')
+		(void)str_copy(dsn, size, r->dsn);
+	else
+		(void)bsnprintf(dsn, size, "%d.0.0", r->code / 100);
+}
+
+/*
+ * smtpio_reply_class - 2, 4 or 5 for a result from the reply, with its
+ * status code; any other class is 5 with "5.5.0"
+ */
+int
+smtpio_reply_class(const struct smtpio_reply *r, char *dsn, size_t size)
+{
+	int	 cls = r->code / 100;
+
+	if (cls != 2 && cls != 4 && cls != 5) {
+		(void)str_copy(dsn, size, "5.5.0");
+		return 5;
+	}
+	smtpio_reply_dsn(r, dsn, size);
+	return cls;
+}
+
+/* smtpio_reply_defer_dsn - the reply's own 4.X.Y code, else "4.4.2" */
+const char *
+smtpio_reply_defer_dsn(const struct smtpio_reply *r)
+{
+	return r->dsn[0] == '4' ? r->dsn : "4.4.2";
+}
+
+/*
+ * smtpio_said - append "host HOST said: REPLY (in reply to CMD)", or
+ * with cmd NULL "host HOST refused to talk to me: REPLY"
+ */
+int
+smtpio_said(struct buf *out, const char *host, const struct smtpio_reply *r,
+    const char *cmd)
+{
 	int	 rc;
 
-	rc = SMTPIO_OK;
-	if (!io->body.bol)
-		rc = smtpio_write(io, io->body.cr ? "\n" : "\r\n",
-		    io->body.cr ? 1 : 2);
-	if (rc == SMTPIO_OK)
-		rc = smtpio_write(io, ".\r\n", 3);
-	smtpio_body_init(&io->body);
-	return rc;
+	if ((rc = buf_printf(out, cmd != NULL ? "host %s said: " :
+	    "host %s refused to talk to me: ", host)) != BUF_OK ||
+	    (rc = smtpio_reply_str(r, out)) != BUF_OK)
+		return rc;
+	if (cmd != NULL)
+		return buf_printf(out, " (in reply to %s)", cmd);
+	return BUF_OK;
+}
+
+/*
+ * smtpio_reply_result - a recipient's result from a reply: the class,
+ * the status code, and the text (the reply, or what the host said)
+ */
+int
+smtpio_reply_result(const struct smtpio_reply *r, const char *host,
+    const char *cmd, struct buf *text, char *dsn, size_t size)
+{
+	int	 cls, rc;
+
+	cls = smtpio_reply_class(r, dsn, size);
+	buf_reset(text);
+	if (cls == 2)
+		rc = smtpio_reply_str(r, text);
+	else
+		rc = smtpio_said(text, host, r, cmd);
+	if (rc != BUF_OK) {
+		buf_reset(text);
+		(void)buf_adds(text, "(result text unavailable)");
+	}
+	return cls;
+}
+
+/*
+ * smtpio_io_why - append why a read or write with host failed while at
+ * stage; returns the status code for it
+ */
+const char *
+smtpio_io_why(struct buf *out, int status, const char *host,
+    const char *stage)
+{
+	switch (status) {
+	case SMTPIO_TIMEOUT:
+		(void)buf_printf(out, "conversation with %s timed out while "
+		    "%s", host, stage);
+		return "4.4.2";
+	case SMTPIO_EOF:
+		(void)buf_printf(out, "lost connection with %s while %s",
+		    host, stage);
+		return "4.4.2";
+	case SMTPIO_SYNTAX:
+	case SMTPIO_TOOLONG:
+		(void)buf_printf(out, "%s reply from %s while %s",
+		    status == SMTPIO_SYNTAX ? "malformed" : "overlong", host,
+		    stage);
+		return "4.4.2";
+	case SMTPIO_NOMEM:
+		(void)buf_printf(out, "out of memory while %s", stage);
+		return "4.3.0";
+	default:
+		if (status == SMTPIO_ERROR && (errno == EPIPE ||
+		    errno == ECONNRESET)) {
+			(void)buf_printf(out, "lost connection with %s while "
+			    "%s", host, stage);
+			return "4.4.2";
+		}
+		(void)buf_printf(out, "error talking to %s while %s: %s",
+		    host, stage, smtpio_strerror(status));
+		return "4.4.2";
+	}
 }
 
 /* smtpio_strerror - a status as text for a reason */

@@ -55,10 +55,65 @@
  * 4.5.2), in any number of pieces; smtpio_body_end() ends an
  * unterminated last line and sends the final ".".  Memory stays flat:
  * the encoder works through the write buffer.  smtpio_body_encode() is
- * the pure encoder behind it.
+ * the pure encoder behind it, smtpio_body_finish() the pure end.  The
+ * result does not depend on how the content is cut into pieces.
  *
- * Errors.  Every function returns an enum smtpio_status; nothing here
- * is fatal.  After any error other than SMTPIO_OK the session is unfit
+ * Long lines (Postfix's smtp_line_length_limit).  The encoder has a
+ * line limit: 0 (none) after smtpio_body_init(), whatever
+ * smtpio_body_set_limit() sets after that (a negative value is 0; 1 is
+ * taken as SMTPIO_LINE_LIMIT_MIN, 2, the least that leaves room for
+ * the SPACE and one octet), kept by smtpio_body_end() and
+ * smtpio_body_finish() for the next message.  A line of the content
+ * longer than the limit (in octets, its line end not counted) is
+ * broken as Postfix's smtp(8) breaks it, "to minimize the damage to
+ * MIME formatted mail": CRLF SPACE goes in before the octet that would
+ * pass the limit, and the SPACE counts towards the new line, so the
+ * first line carries limit octets of the content and each continuation
+ * at most limit - 1.  A line of exactly limit octets goes whole; 999
+ * and a limit of 999 give 999 CRLF, 1000 give 999 CRLF SPACE 1.  A '.'
+ * doubled at the start of a line does not count (RFC 5321 4.5.3.1.6).
+ * A CR right before an LF, or at the very end, is the line end and
+ * does not count; any other CR is content and does (a CR that reaches
+ * the limit waits for the next byte to tell which).  A continuation
+ * starts with the SPACE, so it is never dot-stuffed and never a lone
+ * ".".  With a limit, one byte of input may become up to
+ * SMTPIO_BODY_STEP bytes of output; without, at most 2.
+ *
+ * Extensions.  smtpio_parse_ext() reads the keywords of a 2xx EHLO or
+ * LHLO reply into a struct smtpio_ext: the first line is the server's
+ * name and skipped; each further line's first word (up to a space, an
+ * '=' or the end, in any case) sets its flag in flags (enum
+ * smtpio_ext_flag; unknown words are ignored).  "SIZE n" sets size to
+ * n when n is a decimal number up to LLONG_MAX, else (no number, a bad
+ * or a huge one, "SIZE=n") leaves it 0, meaning no limit known.  The
+ * words after AUTH, or after the old syntax's "AUTH=" ("AUTH=LOGIN
+ * PLAIN"), set SMTPIO_EXT_AUTH_PLAIN and SMTPIO_EXT_AUTH_LOGIN.
+ *
+ * Results and their texts, in Postfix's words.  smtpio_reply_dsn() is
+ * the reply's enhanced status code, else "C.0.0" for its class C.
+ * smtpio_reply_class() is 2 (delivered), 4 (deferred) or 5 (bounced)
+ * with that code, where a reply of any other class is 5 with "5.5.0".
+ * smtpio_reply_defer_dsn() is the reply's own code when it is a 4.X.Y
+ * one, else "4.4.2": the code for a session that broke down on it.
+ * smtpio_said() appends "host HOST said: REPLY (in reply to CMD)", or
+ * with CMD NULL "host HOST refused to talk to me: REPLY".
+ * smtpio_reply_result() is a recipient's result from a reply in one
+ * call: smtpio_reply_class()'s value and code, and in text (replaced;
+ * "(result text unavailable)" when it cannot hold it) the reply as one
+ * line for 2xx, else smtpio_said()'s text.
+ * smtpio_io_why() appends the text for a failed read or write (status
+ * as returned by this module) while STAGE ("receiving the initial
+ * server greeting"): "conversation with HOST timed out while STAGE",
+ * "lost connection with HOST while STAGE", "malformed reply from HOST
+ * while STAGE", "overlong reply ...", "out of memory while STAGE",
+ * "error talking to HOST while STAGE: REASON" (an EPIPE or ECONNRESET
+ * is a lost connection too); it returns the status code, "4.4.2" or
+ * ("out of memory") "4.3.0", a static string.  These texts go into
+ * the caller's buf (a failure to grow it leaves the text short);
+ * smtpio_said() returns enum buf_status.
+ *
+ * Errors.  Every I/O function returns an enum smtpio_status; nothing
+ * here is fatal.  After any error other than SMTPIO_OK the session is unfit
  * for more commands, except that a reply that failed to parse has been
  * consumed up to its bad line.  smtpio_strerror() names a status for a
  * reason text; errno is meaningful after SMTPIO_ERROR.
@@ -77,6 +132,9 @@
 #define SMTPIO_REPLY_LINES	1000	/* one reply's lines */
 #define SMTPIO_CMD_MAX		2048	/* a command line, no CRLF */
 #define SMTPIO_DSN_MAX		16	/* "5.123.456", NUL, room */
+#define SMTPIO_BODY_STEP	8	/* the most one input byte becomes */
+#define SMTPIO_LINE_LIMIT_MIN	2	/* the least line limit but none */
+#define SMTPIO_BODY_END_MAX	5	/* CRLF "." CRLF */
 
 enum smtpio_status {
 	SMTPIO_OK = 0,
@@ -90,7 +148,29 @@ enum smtpio_status {
 
 struct smtpio_body {
 	int		 bol;		/* at the start of a line */
-	int		 cr;		/* the last byte was a CR */
+	int		 cr;		/* the last byte written was a CR */
+	int		 held;		/* a CR at the limit, not written yet */
+	size_t		 col;		/* octets of the wire line so far */
+	size_t		 limit;		/* the line limit; 0: none */
+};
+
+enum smtpio_ext_flag {
+	SMTPIO_EXT_PIPELINING = 1 << 0,
+	SMTPIO_EXT_SIZE = 1 << 1,
+	SMTPIO_EXT_8BITMIME = 1 << 2,
+	SMTPIO_EXT_SMTPUTF8 = 1 << 3,
+	SMTPIO_EXT_DSN = 1 << 4,
+	SMTPIO_EXT_STARTTLS = 1 << 5,
+	SMTPIO_EXT_AUTH = 1 << 6,
+	SMTPIO_EXT_AUTH_PLAIN = 1 << 7,	/* AUTH ... PLAIN ... */
+	SMTPIO_EXT_AUTH_LOGIN = 1 << 8,	/* AUTH ... LOGIN ... */
+	SMTPIO_EXT_ENHANCEDSTATUSCODES = 1 << 9,
+	SMTPIO_EXT_CHUNKING = 1 << 10,
+};
+
+struct smtpio_ext {
+	int		 flags;		/* enum smtpio_ext_flag */
+	long long	 size;		/* SIZE's number; 0: none known */
 };
 
 struct smtpio_ops {
@@ -140,10 +220,27 @@ int	 smtpio_reply_parse(struct smtpio_reply *, const char *line,
 int	 smtpio_reply_str(const struct smtpio_reply *, struct buf *);
 
 void	 smtpio_body_init(struct smtpio_body *);
+void	 smtpio_body_set_limit(struct smtpio_body *, int limit);
 size_t	 smtpio_body_encode(struct smtpio_body *, const char *in,
 	    size_t len, char *out, size_t outsz, size_t *used);
+size_t	 smtpio_body_finish(struct smtpio_body *,
+	    char out[SMTPIO_BODY_END_MAX]);
 int	 smtpio_body_write(struct smtpio *, const char *, size_t);
 int	 smtpio_body_end(struct smtpio *);
+
+void	 smtpio_parse_ext(const struct smtpio_reply *, struct smtpio_ext *);
+
+void	 smtpio_reply_dsn(const struct smtpio_reply *, char *dsn,
+	    size_t size);
+int	 smtpio_reply_class(const struct smtpio_reply *, char *dsn,
+	    size_t size);
+const char *smtpio_reply_defer_dsn(const struct smtpio_reply *);
+int	 smtpio_reply_result(const struct smtpio_reply *, const char *host,
+	    const char *cmd, struct buf *text, char *dsn, size_t size);
+int	 smtpio_said(struct buf *, const char *host,
+	    const struct smtpio_reply *, const char *cmd);
+const char *smtpio_io_why(struct buf *, int status, const char *host,
+	    const char *stage);
 
 const char *smtpio_strerror(int status);
 

@@ -38,6 +38,12 @@
  * defaults apply (connect 30 s, LHLO/MAIL/RCPT/QUIT 300 s, DATA 120 s,
  * the content 180 s a write, its final reply 600 s).
  *
+ * Long lines are sent whole, however long: the LMTP server is a local
+ * store, and Postfix's separate lmtp_line_length_limit is not
+ * implemented (smtp.c breaks lines for SMTP).  The extensions, the
+ * reply codes and the failure texts are smtpio(3)'s, shared with
+ * smtp.c.
+ *
  * Memory.  The content is read twice in DLV_CHUNK pieces (once to look
  * for 8-bit bytes, once to send it) and never held whole.
  *
@@ -52,7 +58,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -74,13 +79,6 @@
 #define LMTP_GREETING		220
 #define LMTP_DATA_GO		354
 #define LMTP_SHUTDOWN		421
-
-enum lmtp_ext {
-	LMTP_EXT_8BITMIME = 1 << 0,
-	LMTP_EXT_SMTPUTF8 = 1 << 1,
-	LMTP_EXT_PIPELINING = 1 << 2,
-	LMTP_EXT_SIZE = 1 << 3,
-};
 
 /* Where a recipient's RCPT TO stands. */
 enum lmtp_acc {
@@ -120,7 +118,7 @@ struct lmtp {
 	struct lmtp_timeouts	 to;
 	struct smtpio		*io;		/* NULL: not connected */
 	struct smtpio_reply	 reply;
-	int			 ext;		/* enum lmtp_ext */
+	struct smtpio_ext	 ext;		/* what LHLO offered */
 	char			*chunk;		/* DLV_CHUNK bytes */
 };
 
@@ -158,7 +156,6 @@ static void	 lmtp_finish(struct lmtp *, size_t, enum dlv_status,
 		    const char *, const char *, ...)
 		    __attribute__((format(printf, 5, 6)));
 static void	 lmtp_reply_result(struct lmtp *, size_t, enum lmtp_stage);
-static void	 lmtp_parse_ext(struct lmtp *);
 static int	 lmtp_command(struct lmtp *, struct dlv_result *,
 		    enum lmtp_stage, int);
 static int	 lmtp_rcpt_replies(struct lmtp *, struct dlv_result *);
@@ -242,23 +239,14 @@ static int
 lmtp_io_fail(struct lmtp *s, struct dlv_result *r, int rc,
     enum lmtp_stage st)
 {
-	switch (rc) {
-	case SMTPIO_TIMEOUT:
-		return lmtp_fail(s, r, "4.4.2", "conversation with %s timed "
-		    "out while %s", s->dest, lmtp_stage_text[st]);
-	case SMTPIO_EOF:
-		return lmtp_fail(s, r, "4.4.2", "lost connection with %s "
-		    "while %s", s->dest, lmtp_stage_text[st]);
-	case SMTPIO_SYNTAX:
-	case SMTPIO_TOOLONG:
-		return lmtp_fail(s, r, "4.4.2", "%s reply from %s while %s",
-		    rc == SMTPIO_SYNTAX ? "malformed" : "overlong", s->dest,
-		    lmtp_stage_text[st]);
-	default:
-		return lmtp_fail(s, r, "4.4.2", "error talking to %s while "
-		    "%s: %s", s->dest, lmtp_stage_text[st],
-		    smtpio_strerror(rc));
-	}
+	struct buf	 why;
+	const char	*dsn;
+
+	buf_init(&why, LMTP_WHY_MAX);
+	dsn = smtpio_io_why(&why, rc, s->dest, lmtp_stage_text[st]);
+	rc = lmtp_fail(s, r, dsn, "%s", buf_str(&why));
+	buf_free(&why);
+	return rc;
 }
 
 /*
@@ -269,54 +257,15 @@ static void
 lmtp_reply_result(struct lmtp *s, size_t i, enum lmtp_stage st)
 {
 	struct buf	 text;
-	enum dlv_status	 status;
 	char		 dsn[SMTPIO_DSN_MAX];
-	int		 cls = s->reply.code / 100;
+	int		 cls;
 
 	buf_init(&text, SMTPIO_REPLY_MAX + LMTP_WHY_MAX);
-	(void)smtpio_reply_str(&s->reply, &text);
-	if (s->reply.dsn[0] != '\0')
-		(void)str_copy(dsn, sizeof(dsn), s->reply.dsn);
-	else
-		(void)bsnprintf(dsn, sizeof(dsn), "%d.0.0", cls);
-	if (cls == 2) {
-		lmtp_finish(s, i, DLV_OK, dsn, "%s", buf_str(&text));
-	} else {
-		status = cls == 4 ? DLV_DEFER : DLV_BOUNCE;
-		lmtp_finish(s, i, status, dsn, "host %s said: %s (in reply to "
-		    "%s)", s->dest, buf_str(&text), lmtp_in_reply_to[st]);
-	}
+	cls = smtpio_reply_result(&s->reply, s->dest, lmtp_in_reply_to[st],
+	    &text, dsn, sizeof(dsn));
+	lmtp_finish(s, i, cls == 2 ? DLV_OK : cls == 4 ? DLV_DEFER :
+	    DLV_BOUNCE, dsn, "%s", buf_str(&text));
 	buf_free(&text);
-}
-
-/* lmtp_parse_ext - the extensions a LHLO reply offers */
-static void
-lmtp_parse_ext(struct lmtp *s)
-{
-	static const struct {
-		const char	*name;
-		int		 flag;
-	} known[] = {
-		{ "8BITMIME", LMTP_EXT_8BITMIME },
-		{ "SMTPUTF8", LMTP_EXT_SMTPUTF8 },
-		{ "PIPELINING", LMTP_EXT_PIPELINING },
-		{ "SIZE", LMTP_EXT_SIZE },
-	};
-	const char	*line, *end;
-	size_t		 len, i;
-
-	s->ext = 0;
-	line = s->reply.text.data;
-	if (line == NULL)
-		return;
-	for (; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
-		end = line + strcspn(line, "\n");
-		len = strcspn(line, " \n");
-		for (i = 0; i < nitems(known); i++)
-			if (strlen(known[i].name) == len &&
-			    strncasecmp(line, known[i].name, len) == 0)
-				s->ext |= known[i].flag;
-	}
 }
 
 /*
@@ -330,7 +279,6 @@ lmtp_command(struct lmtp *s, struct dlv_result *r, enum lmtp_stage st,
     int want)
 {
 	struct buf	 text;
-	const char	*dsn;
 	int		 rc;
 
 	if ((rc = smtpio_reply(s->io, &s->reply)) != SMTPIO_OK)
@@ -342,14 +290,10 @@ lmtp_command(struct lmtp *s, struct dlv_result *r, enum lmtp_stage st,
 	    (want == 0 || s->reply.code / 100 == want))
 		return 0;
 	buf_init(&text, SMTPIO_REPLY_MAX + LMTP_WHY_MAX);
-	(void)smtpio_reply_str(&s->reply, &text);
-	dsn = s->reply.dsn[0] == '4' ? s->reply.dsn : "4.4.2";
-	if (st == LMTP_ST_GREETING)
-		rc = lmtp_fail(s, r, dsn, "host %s refused to talk to me: %s",
-		    s->dest, buf_str(&text));
-	else
-		rc = lmtp_fail(s, r, dsn, "host %s said: %s (in reply to %s)",
-		    s->dest, buf_str(&text), lmtp_in_reply_to[st]);
+	(void)smtpio_said(&text, s->dest, &s->reply,
+	    st == LMTP_ST_GREETING ? NULL : lmtp_in_reply_to[st]);
+	rc = lmtp_fail(s, r, smtpio_reply_defer_dsn(&s->reply), "%s",
+	    buf_str(&text));
 	buf_free(&text);
 	return rc;
 }
@@ -387,6 +331,13 @@ lmtp_send_body(struct lmtp *s, struct dlv_result *r)
 
 	smtpio_set_timeout(s->io, s->to.data_xfer);
 	smtpio_body_init(&s->io->body);
+	/*
+	 * No line breaking: the server is a local store (Dovecot) that
+	 * takes lines of any length.  Postfix's lmtp(8) has its own
+	 * lmtp_line_length_limit; correo does not implement it, so LMTP
+	 * content goes unlimited, byte for byte.
+	 */
+	smtpio_body_set_limit(&s->io->body, 0);
 	for (at = 0; at < s->msg->len; at += (off_t)n) {
 		n = DLV_CHUNK;
 		if ((off_t)n > s->msg->len - at)
@@ -489,10 +440,11 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 			lmtp_reply_result(&s, i, LMTP_ST_LHLO);
 		goto quit;
 	}
-	lmtp_parse_ext(&s);
+	smtpio_parse_ext(&s.reply, &s.ext);
 
 	/* MAIL FROM, or why not. */
-	if (utf8 && !(s.ext & LMTP_EXT_SMTPUTF8) && dlv_has_8bit(sender)) {
+	if (utf8 && !(s.ext.flags & SMTPIO_EXT_SMTPUTF8) &&
+	    dlv_has_8bit(sender)) {
 		for (i = 0; i < n; i++)
 			lmtp_finish(&s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s", dest);
@@ -504,11 +456,11 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 			    "address syntax");
 		goto quit;
 	}
-	if ((eightbit && (s.ext & LMTP_EXT_8BITMIME) &&
+	if ((eightbit && (s.ext.flags & SMTPIO_EXT_8BITMIME) &&
 	    buf_adds(&params, " BODY=8BITMIME") != BUF_OK) ||
-	    (utf8 && (s.ext & LMTP_EXT_SMTPUTF8) &&
+	    (utf8 && (s.ext.flags & SMTPIO_EXT_SMTPUTF8) &&
 	    buf_adds(&params, " SMTPUTF8") != BUF_OK) ||
-	    ((s.ext & LMTP_EXT_SIZE) &&
+	    ((s.ext.flags & SMTPIO_EXT_SIZE) &&
 	    buf_printf(&params, " SIZE=%lld", (long long)msg->len) != BUF_OK)) {
 		lmtp_fail(&s, r, "4.3.0", "out of memory");
 		goto out;
@@ -537,7 +489,7 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 	smtpio_set_timeout(io, s.to.rcpt);
 	for (i = 0; i < n; i++) {
 		if (dlv_has_8bit(rcpts[i].addr) &&
-		    !(s.ext & LMTP_EXT_SMTPUTF8)) {
+		    !(s.ext.flags & SMTPIO_EXT_SMTPUTF8)) {
 			lmtp_finish(&s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s", dest);
 			continue;
@@ -554,7 +506,7 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 		}
 		s.accepted[i] = LMTP_RCPT_PENDING;
 		s.sent = i + 1;
-		if (!(s.ext & LMTP_EXT_PIPELINING) &&
+		if (!(s.ext.flags & SMTPIO_EXT_PIPELINING) &&
 		    lmtp_rcpt_replies(&s, r) != 0)
 			goto out;
 	}

@@ -6,8 +6,10 @@
  * The shape follows lmtp.c: a struct with the session and the current
  * transaction, one reader (smtp_command) that turns a transport
  * failure or a 421 into the end of the session, and result helpers
- * that write Postfix's texts.  Extensions come from the last EHLO
- * reply; the SIZE limit with them.
+ * built on smtpio(3)'s Postfix texts and status codes, which lmtp.c
+ * shares.  Extensions come from the last EHLO reply (smtpio_parse_ext),
+ * the SIZE limit with them.  The body goes through smtpio's encoder
+ * with opts.line_limit as its line limit.
  */
 #include <sys/types.h>
 
@@ -36,18 +38,6 @@
 #define SMTP_DATA_GO		354
 #define SMTP_SHUTDOWN		421
 #define SMTP_MAXTIME		86400
-
-enum smtp_ext {
-	SMTP_EXT_8BITMIME = 1 << 0,
-	SMTP_EXT_SMTPUTF8 = 1 << 1,
-	SMTP_EXT_PIPELINING = 1 << 2,
-	SMTP_EXT_SIZE = 1 << 3,
-	SMTP_EXT_DSN = 1 << 4,
-	SMTP_EXT_STARTTLS = 1 << 5,
-	SMTP_EXT_AUTH = 1 << 6,
-	SMTP_EXT_AUTH_PLAIN = 1 << 7,
-	SMTP_EXT_AUTH_LOGIN = 1 << 8,
-};
 
 /* Where a recipient's RCPT TO stands. */
 enum smtp_acc {
@@ -79,8 +69,7 @@ struct smtp {
 	struct tls		*tls;
 	struct buf		 tlsinfo;
 	struct smtpio_reply	 reply;
-	int			 ext;		/* enum smtp_ext */
-	long long		 maxsize;	/* SIZE n; 0: none */
+	struct smtpio_ext	 ext;		/* the last EHLO's offer */
 	int			 broken;	/* no more commands */
 	int			 sound;		/* QUIT is worth sending */
 	char			*chunk;		/* DLV_CHUNK bytes */
@@ -146,13 +135,11 @@ static int	 smtp_fail(struct smtp *, struct dlv_result *, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
 static int	 smtp_io_fail(struct smtp *, struct dlv_result *, int,
 		    enum smtp_stage);
-static void	 smtp_reply_dsn(const struct smtpio_reply *, char *, size_t);
 static void	 smtp_reply_result(struct smtp *, struct dlv_result *,
 		    enum smtp_stage);
 static void	 smtp_reply_all(struct smtp *, enum smtp_stage, int);
 static int	 smtp_refuse(struct smtp *, struct dlv_result *,
 		    enum smtp_stage);
-static void	 smtp_parse_ext(struct smtp *);
 static int	 smtp_command(struct smtp *, struct dlv_result *,
 		    enum smtp_stage);
 static int	 smtp_hello(struct smtp *, struct dlv_result *);
@@ -235,40 +222,15 @@ static int
 smtp_io_fail(struct smtp *s, struct dlv_result *r, int rc,
     enum smtp_stage st)
 {
-	s->sound = 0;
-	switch (rc) {
-	case SMTPIO_TIMEOUT:
-		return smtp_fail(s, r, "4.4.2", "conversation with %s timed "
-		    "out while %s", s->host, smtp_stage_text[st]);
-	case SMTPIO_EOF:
-		return smtp_fail(s, r, "4.4.2", "lost connection with %s "
-		    "while %s", s->host, smtp_stage_text[st]);
-	case SMTPIO_SYNTAX:
-	case SMTPIO_TOOLONG:
-		return smtp_fail(s, r, "4.4.2", "%s reply from %s while %s",
-		    rc == SMTPIO_SYNTAX ? "malformed" : "overlong", s->host,
-		    smtp_stage_text[st]);
-	case SMTPIO_NOMEM:
-		return smtp_fail(s, r, "4.3.0", "out of memory while %s",
-		    smtp_stage_text[st]);
-	default:
-		if (errno == EPIPE || errno == ECONNRESET)
-			return smtp_fail(s, r, "4.4.2", "lost connection "
-			    "with %s while %s", s->host, smtp_stage_text[st]);
-		return smtp_fail(s, r, "4.4.2", "error talking to %s while "
-		    "%s: %s", s->host, smtp_stage_text[st],
-		    smtpio_strerror(rc));
-	}
-}
+	struct buf	 why;
+	const char	*dsn;
 
-/* smtp_reply_dsn - the reply's enhanced code, else "C.0.0" */
-static void
-smtp_reply_dsn(const struct smtpio_reply *rp, char *dsn, size_t size)
-{
-	if (rp->dsn[0] != '\0')
-		(void)str_copy(dsn, size, rp->dsn);
-	else
-		(void)bsnprintf(dsn, size, "%d.0.0", rp->code / 100);
+	s->sound = 0;
+	buf_init(&why, SMTP_WHY_MAX);
+	dsn = smtpio_io_why(&why, rc, s->host, smtp_stage_text[st]);
+	rc = smtp_fail(s, r, dsn, "%s", buf_str(&why));
+	buf_free(&why);
+	return rc;
 }
 
 /*
@@ -279,22 +241,14 @@ static void
 smtp_reply_result(struct smtp *s, struct dlv_result *r, enum smtp_stage st)
 {
 	struct buf	 text;
-	enum dlv_status	 status;
 	char		 dsn[SMTPIO_DSN_MAX];
-	int		 cls = s->reply.code / 100;
+	int		 cls;
 
 	buf_init(&text, SMTPIO_REPLY_MAX + SMTP_WHY_MAX);
-	(void)smtpio_reply_str(&s->reply, &text);
-	smtp_reply_dsn(&s->reply, dsn, sizeof(dsn));
-	if (cls == 2) {
-		dlv_set(r, DLV_OK, dsn, "%s", buf_str(&text));
-	} else {
-		if (cls != 4 && cls != 5)
-			(void)str_copy(dsn, sizeof(dsn), "5.5.0");
-		status = cls == 4 ? DLV_DEFER : DLV_BOUNCE;
-		dlv_set(r, status, dsn, "host %s said: %s (in reply to %s)",
-		    s->host, buf_str(&text), smtp_in_reply_to[st]);
-	}
+	cls = smtpio_reply_result(&s->reply, s->host, smtp_in_reply_to[st],
+	    &text, dsn, sizeof(dsn));
+	dlv_set(r, cls == 2 ? DLV_OK : cls == 4 ? DLV_DEFER : DLV_BOUNCE, dsn,
+	    "%s", buf_str(&text));
 	buf_free(&text);
 }
 
@@ -328,87 +282,18 @@ smtp_refuse(struct smtp *s, struct dlv_result *r, enum smtp_stage st)
 	int		 cls = s->reply.code / 100;
 
 	buf_init(&text, SMTPIO_REPLY_MAX + SMTP_WHY_MAX);
-	(void)smtpio_reply_str(&s->reply, &text);
-	smtp_reply_dsn(&s->reply, dsn, sizeof(dsn));
+	smtpio_reply_dsn(&s->reply, dsn, sizeof(dsn));
 	if (cls != 4 && cls != 5)
 		(void)str_copy(dsn, sizeof(dsn), "4.4.2");
-	if (st == SMTP_ST_GREETING)
-		dlv_set(r, cls == 5 ? DLV_BOUNCE : DLV_DEFER, dsn, "host %s "
-		    "refused to talk to me: %s", s->host, buf_str(&text));
-	else
-		dlv_set(r, cls == 5 ? DLV_BOUNCE : DLV_DEFER, dsn, "host %s "
-		    "said: %s (in reply to %s)", s->host, buf_str(&text),
-		    smtp_in_reply_to[st]);
+	(void)smtpio_said(&text, s->host, &s->reply,
+	    st == SMTP_ST_GREETING ? NULL : smtp_in_reply_to[st]);
+	dlv_set(r, cls == 5 ? DLV_BOUNCE : DLV_DEFER, dsn, "%s",
+	    buf_str(&text));
 	buf_free(&text);
 	if (s->reply.code == SMTP_SHUTDOWN)
 		s->sound = 0;
 	s->broken = 1;
 	return SMTP_REFUSED;
-}
-
-/*
- * smtp_parse_ext - the extensions an EHLO reply offers (the first line
- * is the greeting and skipped), the SIZE limit and the AUTH mechanisms
- */
-static void
-smtp_parse_ext(struct smtp *s)
-{
-	static const struct {
-		const char	*name;
-		int		 flag;
-	} known[] = {
-		{ "8BITMIME", SMTP_EXT_8BITMIME },
-		{ "SMTPUTF8", SMTP_EXT_SMTPUTF8 },
-		{ "PIPELINING", SMTP_EXT_PIPELINING },
-		{ "SIZE", SMTP_EXT_SIZE },
-		{ "DSN", SMTP_EXT_DSN },
-		{ "STARTTLS", SMTP_EXT_STARTTLS },
-		{ "AUTH", SMTP_EXT_AUTH },
-	};
-	const char	*line, *end, *p;
-	size_t		 len, i, wl;
-	long long	 v;
-
-	s->ext = 0;
-	s->maxsize = 0;
-	if ((line = s->reply.text.data) == NULL)
-		return;
-	line += strcspn(line, "\n");
-	if (*line == '\0')
-		return;
-	for (line++; *line != '\0'; line = *end != '\0' ? end + 1 : end) {
-		end = line + strcspn(line, "\n");
-		len = strcspn(line, " =\n");
-		for (i = 0; i < nitems(known); i++)
-			if (strlen(known[i].name) == len &&
-			    strncasecmp(line, known[i].name, len) == 0)
-				s->ext |= known[i].flag;
-		if (len == 4 && strncasecmp(line, "SIZE", 4) == 0 &&
-		    line[len] == ' ') {
-			char	 num[32];
-
-			wl = strcspn(line + len + 1, " \n");
-			if (wl > 0 && wl < sizeof(num)) {
-				memcpy(num, line + len + 1, wl);
-				num[wl] = '\0';
-				if (num_parse(num, 0, 0x7fffffffffffffffLL, &v,
-				    NULL) == 0)
-					s->maxsize = v;
-			}
-		}
-		if (len == 4 && strncasecmp(line, "AUTH", 4) == 0) {
-			for (p = line + len; p < end; p += wl) {
-				p += strspn(p, " =");
-				wl = strcspn(p, " \n");
-				if (wl == 5 && strncasecmp(p, "PLAIN", 5) == 0)
-					s->ext |= SMTP_EXT_AUTH_PLAIN;
-				if (wl == 5 && strncasecmp(p, "LOGIN", 5) == 0)
-					s->ext |= SMTP_EXT_AUTH_LOGIN;
-				if (wl == 0)
-					break;
-			}
-		}
-	}
 }
 
 /*
@@ -420,7 +305,6 @@ static int
 smtp_command(struct smtp *s, struct dlv_result *r, enum smtp_stage st)
 {
 	struct buf	 text;
-	const char	*dsn;
 	int		 rc;
 
 	if ((rc = smtpio_reply(&s->io, &s->reply)) != SMTPIO_OK)
@@ -429,14 +313,10 @@ smtp_command(struct smtp *s, struct dlv_result *r, enum smtp_stage st)
 		return 0;
 	s->sound = 0;
 	buf_init(&text, SMTPIO_REPLY_MAX + SMTP_WHY_MAX);
-	(void)smtpio_reply_str(&s->reply, &text);
-	dsn = s->reply.dsn[0] == '4' ? s->reply.dsn : "4.4.2";
-	if (st == SMTP_ST_GREETING)
-		rc = smtp_fail(s, r, dsn, "host %s refused to talk to me: %s",
-		    s->host, buf_str(&text));
-	else
-		rc = smtp_fail(s, r, dsn, "host %s said: %s (in reply to %s)",
-		    s->host, buf_str(&text), smtp_in_reply_to[st]);
+	(void)smtpio_said(&text, s->host, &s->reply,
+	    st == SMTP_ST_GREETING ? NULL : smtp_in_reply_to[st]);
+	rc = smtp_fail(s, r, smtpio_reply_defer_dsn(&s->reply), "%s",
+	    buf_str(&text));
 	buf_free(&text);
 	return rc;
 }
@@ -456,13 +336,12 @@ smtp_hello(struct smtp *s, struct dlv_result *r)
 	if ((rc = smtp_command(s, r, SMTP_ST_EHLO)) != 0)
 		return rc;
 	if (s->reply.code / 100 == 2) {
-		smtp_parse_ext(s);
+		smtpio_parse_ext(&s->reply, &s->ext);
 		return SMTP_OK;
 	}
 	if (s->reply.code / 100 != 5)
 		return smtp_refuse(s, r, SMTP_ST_EHLO);
-	s->ext = 0;
-	s->maxsize = 0;
+	memset(&s->ext, 0, sizeof(s->ext));
 	if ((rc = smtpio_cmd(&s->io, "HELO %s", helo)) != SMTPIO_OK)
 		return smtp_io_fail(s, r, rc, SMTP_ST_HELO);
 	if ((rc = smtp_command(s, r, SMTP_ST_HELO)) != 0)
@@ -481,7 +360,7 @@ smtp_starttls(struct smtp *s, struct dlv_result *r)
 
 	if (lev == TLS_LEV_NONE)
 		return SMTP_OK;
-	if (!(s->ext & SMTP_EXT_STARTTLS)) {
+	if (!(s->ext.flags & SMTPIO_EXT_STARTTLS)) {
 		if (lev == TLS_LEV_MAY)
 			return SMTP_OK;
 		dlv_set(r, DLV_DEFER, "4.7.4", "TLS is required, but was not "
@@ -558,7 +437,7 @@ smtp_auth_fail(struct smtp *s, struct dlv_result *r)
 
 	buf_init(&text, SMTPIO_REPLY_MAX + SMTP_WHY_MAX);
 	(void)smtpio_reply_str(&s->reply, &text);
-	smtp_reply_dsn(&s->reply, dsn, sizeof(dsn));
+	smtpio_reply_dsn(&s->reply, dsn, sizeof(dsn));
 	dsn[0] = '4';
 	dlv_set(r, DLV_DEFER, dsn, "SASL authentication failed; server %s "
 	    "said: %s", s->host, buf_str(&text));
@@ -587,7 +466,7 @@ smtp_auth(struct smtp *s, struct dlv_result *r)
 		s->broken = 1;
 		return SMTP_REFUSED;
 	}
-	if (!(s->ext & (SMTP_EXT_AUTH_PLAIN | SMTP_EXT_AUTH_LOGIN))) {
+	if (!(s->ext.flags & (SMTPIO_EXT_AUTH_PLAIN | SMTPIO_EXT_AUTH_LOGIN))) {
 		dlv_set(r, DLV_DEFER, "4.7.0", "SASL authentication failed: "
 		    "host %s offers no mechanism we support", s->host);
 		s->broken = 1;
@@ -602,7 +481,7 @@ smtp_auth(struct smtp *s, struct dlv_result *r)
 		return SMTP_REFUSED;
 	}
 	smtpio_set_timeout(&s->io, smtp_timeout(&s->opts, SMTP_TO_HELO));
-	if (s->ext & SMTP_EXT_AUTH_PLAIN) {
+	if (s->ext.flags & SMTPIO_EXT_AUTH_PLAIN) {
 		resp[0] = '\0';
 		memcpy(resp + 1, user, ul);
 		resp[ul + 1] = '\0';
@@ -722,6 +601,7 @@ smtp_send_body(struct smtp *s, struct dlv_result *r)
 	smtpio_set_timeout(&s->io, smtp_timeout(&s->opts,
 	    SMTP_TO_DATA_XFER));
 	smtpio_body_init(&s->io.body);
+	smtpio_body_set_limit(&s->io.body, s->opts.line_limit);
 	for (at = 0; at < s->msg->len; at += (off_t)n) {
 		n = DLV_CHUNK;
 		if ((off_t)n > s->msg->len - at)
@@ -790,15 +670,15 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 			utf8 = 1;
 
 	/* Refusals before anything is sent. */
-	if ((s->ext & SMTP_EXT_SIZE) && s->maxsize > 0 &&
-	    (long long)msg->len > s->maxsize) {
+	if ((s->ext.flags & SMTPIO_EXT_SIZE) && s->ext.size > 0 &&
+	    (long long)msg->len > s->ext.size) {
 		for (i = 0; i < n; i++)
 			smtp_finish(s, i, DLV_BOUNCE, "5.3.4", "message size "
 			    "%lld exceeds size limit %lld of server %s",
-			    (long long)msg->len, s->maxsize, s->host);
+			    (long long)msg->len, s->ext.size, s->host);
 		goto out;
 	}
-	if (dlv_has_8bit(sender) && !(s->ext & SMTP_EXT_SMTPUTF8)) {
+	if (dlv_has_8bit(sender) && !(s->ext.flags & SMTPIO_EXT_SMTPUTF8)) {
 		for (i = 0; i < n; i++)
 			smtp_finish(s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s",
@@ -815,16 +695,16 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 			    "address or envelope parameter syntax");
 		goto out;
 	}
-	if (((s->ext & SMTP_EXT_SIZE) &&
+	if (((s->ext.flags & SMTPIO_EXT_SIZE) &&
 	    buf_printf(&params, " SIZE=%lld", (long long)msg->len) !=
 	    BUF_OK) ||
-	    (eightbit && (s->ext & SMTP_EXT_8BITMIME) &&
+	    (eightbit && (s->ext.flags & SMTPIO_EXT_8BITMIME) &&
 	    buf_adds(&params, " BODY=8BITMIME") != BUF_OK) ||
-	    (utf8 && (s->ext & SMTP_EXT_SMTPUTF8) &&
+	    (utf8 && (s->ext.flags & SMTPIO_EXT_SMTPUTF8) &&
 	    buf_adds(&params, " SMTPUTF8") != BUF_OK) ||
-	    (ret != NULL && (s->ext & SMTP_EXT_DSN) &&
+	    (ret != NULL && (s->ext.flags & SMTPIO_EXT_DSN) &&
 	    buf_printf(&params, " RET=%s", ret) != BUF_OK) ||
-	    (envid != NULL && (s->ext & SMTP_EXT_DSN) &&
+	    (envid != NULL && (s->ext.flags & SMTPIO_EXT_DSN) &&
 	    buf_printf(&params, " ENVID=%s", envid) != BUF_OK)) {
 		for (i = 0; i < n; i++)
 			smtp_finish(s, i, DLV_DEFER, "4.3.0", "out of memory");
@@ -832,7 +712,7 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 	}
 
 	/* MAIL FROM, and RCPT TO pipelined with it when allowed. */
-	pipe = (s->ext & SMTP_EXT_PIPELINING) != 0;
+	pipe = (s->ext.flags & SMTPIO_EXT_PIPELINING) != 0;
 	smtpio_set_timeout(&s->io, smtp_timeout(&s->opts, SMTP_TO_MAIL));
 	if ((rc = smtpio_cmd(&s->io, "MAIL FROM:<%s>%s", sender,
 	    buf_str(&params))) != SMTPIO_OK) {
@@ -858,18 +738,18 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 		if (s->done[i])
 			continue;
 		if (dlv_has_8bit(rcpts[i].addr) &&
-		    !(s->ext & SMTP_EXT_SMTPUTF8)) {
+		    !(s->ext.flags & SMTPIO_EXT_SMTPUTF8)) {
 			smtp_finish(s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s",
 			    s->host);
 			continue;
 		}
 		buf_reset(&params);
-		if ((s->ext & SMTP_EXT_DSN) && ((rcpts[i].notify != NULL &&
-		    buf_printf(&params, " NOTIFY=%s", rcpts[i].notify) !=
-		    BUF_OK) || (rcpts[i].orcpt != NULL &&
-		    buf_printf(&params, " ORCPT=%s", rcpts[i].orcpt) !=
-		    BUF_OK))) {
+		if ((s->ext.flags & SMTPIO_EXT_DSN) &&
+		    ((rcpts[i].notify != NULL && buf_printf(&params,
+		    " NOTIFY=%s", rcpts[i].notify) != BUF_OK) ||
+		    (rcpts[i].orcpt != NULL && buf_printf(&params,
+		    " ORCPT=%s", rcpts[i].orcpt) != BUF_OK))) {
 			smtp_finish(s, i, DLV_BOUNCE, "5.1.3", "recipient "
 			    "DSN parameters too long");
 			continue;

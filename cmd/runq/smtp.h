@@ -53,6 +53,18 @@
  * server refused the session with a reply (r says how: 4xx DLV_DEFER,
  * 5xx DLV_BOUNCE) and smtp_close() sends QUIT.
  *
+ * Long lines.  opts.line_limit is Postfix's smtp_line_length_limit
+ * (the caller passes conf_int("smtp_line_length_limit"), 999 by
+ * default): a line of the content longer than that many octets, not
+ * counting its CRLF, is broken by inserting CRLF SPACE before the octet
+ * that would pass the limit, again and again (the SPACE counts towards
+ * the continuation line), as Postfix's smtp(8) does; a line of exactly
+ * line_limit octets goes whole, and 0 (or less) means no limit.  A '.'
+ * doubled for transparency does not count, and a continuation,
+ * starting with the SPACE, is never dot-stuffed and never a lone ".".
+ * The exact rules are smtpio(3)'s (smtpio.h, "Long lines").  SIZE= is
+ * the content's length before any breaking, as with Postfix.
+ *
  * Timeouts.  opts.timeouts[SMTP_TO_*] in seconds, 0 meaning Postfix's
  * smtp_*_timeout default (connect 30, helo 300, starttls 300, mail 300,
  * rcpt 300, data_init 120, data_xfer 180, data_done 600, quit 300,
@@ -108,6 +120,7 @@ struct smtp_opts {
 	const char	*auth_pass;
 	int		 auth_plaintext; /* allow AUTH without TLS */
 	int		 timeouts[SMTP_TO_MAX];	/* seconds; 0: default */
+	int		 line_limit;	/* smtp_line_length_limit; 0: none */
 };
 
 struct smtp_rcpt {

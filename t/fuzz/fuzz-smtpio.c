@@ -1,19 +1,23 @@
 /*
- * fuzz-smtpio.c - libFuzzer target for common/smtpio's reply parser and
- * body encoder
+ * fuzz-smtpio.c - libFuzzer target for common/smtpio's reply parser,
+ * EHLO extension parser, result texts and body encoder
  *
  * Replies: the input is split at LF (one CR before it dropped) and the
  * lines go to smtpio_reply_parse() until it fails or the reply is
  * done.  Checked: a finished reply has a code of 200-559, its text no
  * control byte but the '\n' between lines (nlines - 1 of them), an
  * enhanced status code of its own class or none; nothing is accepted
- * after the last line.
+ * after the last line.  Then smtpio_parse_ext() on it: known flags
+ * only, a SIZE of 0 or more; and the result helpers: a class of 2, 4
+ * or 5 with a code of that class, a text.
  *
  * The body: the input goes through smtpio_body_encode() in pieces and
- * with output room both taken from the input, then the end is added as
- * smtpio_body_end() does.  Checked against a byte-by-byte reference
- * encoder, and: every LF on the wire follows a CR, and no line of the
- * wire is "." before the last one (no early end of data).
+ * with output room both taken from the input, with a line limit taken
+ * from the input too (none half of the time), then smtpio_body_finish().
+ * Checked against the line-by-line reference encoder of
+ * t/unit/smtpio-ref.h, and: every LF on the wire follows a CR, no line
+ * of the wire is "." before the last one (no early end of data), and
+ * no line is longer than the limit (a doubled dot not counted).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,14 +25,41 @@
 
 #include "common/buf.h"
 #include "common/smtpio.h"
+#include "t/unit/smtpio-ref.h"
 
 #define FUZZ_OUT_MAX	64
+#define FUZZ_EXT_ALL	((SMTPIO_EXT_CHUNKING << 1) - 1)
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static void	fuzz_reply(const char *, size_t);
 static void	fuzz_body(const char *, size_t);
-static void	fuzz_reference(const char *, size_t, struct buf *);
+static void	fuzz_ext(const struct smtpio_reply *);
+
+/* fuzz_ext - the extension parser and the result helpers on a reply */
+static void
+fuzz_ext(const struct smtpio_reply *r)
+{
+	struct smtpio_ext	 ext;
+	struct buf		 text;
+	char			 dsn[SMTPIO_DSN_MAX];
+	int			 cls;
+
+	smtpio_parse_ext(r, &ext);
+	if ((ext.flags & ~FUZZ_EXT_ALL) != 0 || ext.size < 0)
+		abort();
+	if (ext.size > 0 && !(ext.flags & SMTPIO_EXT_SIZE))
+		abort();
+	buf_init(&text, SMTPIO_REPLY_MAX + 1024);
+	cls = smtpio_reply_result(r, "mx.example", "RCPT TO command", &text,
+	    dsn, sizeof(dsn));
+	if ((cls != 2 && cls != 4 && cls != 5) || dsn[0] != '0' + cls ||
+	    text.len == 0)
+		abort();
+	if (smtpio_reply_defer_dsn(r)[0] != '4')
+		abort();
+	buf_free(&text);
+}
 
 /* fuzz_reply - parse the input as reply lines */
 static void
@@ -66,30 +97,9 @@ fuzz_reply(const char *in, size_t len)
 			abort();
 		if (smtpio_reply_parse(&r, "250 x", 5) != SMTPIO_SYNTAX)
 			abort();
+		fuzz_ext(&r);
 	}
 	smtpio_reply_free(&r);
-}
-
-/* fuzz_reference - the wire form, one byte at a time with look-behind */
-static void
-fuzz_reference(const char *in, size_t len, struct buf *out)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++) {
-		if (in[i] == '\n') {
-			if (i == 0 || in[i - 1] != '\r')
-				buf_addc(out, '\r');
-			buf_addc(out, '\n');
-			continue;
-		}
-		if (in[i] == '.' && (i == 0 || in[i - 1] == '\n'))
-			buf_addc(out, '.');
-		buf_addc(out, in[i]);
-	}
-	if (len > 0 && in[len - 1] != '\n')
-		buf_adds(out, in[len - 1] == '\r' ? "\n" : "\r\n");
-	buf_adds(out, ".\r\n");
 }
 
 /* fuzz_body - encode in pieces, compare, check the wire's invariants */
@@ -98,29 +108,34 @@ fuzz_body(const char *in, size_t len)
 {
 	struct smtpio_body	 b;
 	struct buf		 wire, ref;
-	char			 out[FUZZ_OUT_MAX];
-	size_t			 off = 0, used, n, room, piece, i;
+	char			 out[FUZZ_OUT_MAX], end[SMTPIO_BODY_END_MAX];
+	size_t			 off = 0, used, n, room, piece, i, start;
 	unsigned int		 seed = len > 0 ? (unsigned char)in[0] : 0;
+	int			 limit = 0;
 
-	buf_init(&wire, 4 * len + 16);
-	buf_init(&ref, 4 * len + 16);
+	if (len > 1 && ((unsigned char)in[1] & 1))
+		limit = 1 + (unsigned char)in[1] % 40;
+	buf_init(&wire, 8 * len + 16);
+	buf_init(&ref, 8 * len + 16);
 	smtpio_body_init(&b);
+	smtpio_body_set_limit(&b, limit);
 	while (off < len) {
 		seed = seed * 1103515245u + 12345u;
 		piece = 1 + (seed >> 8) % 97;
-		room = 2 + (seed >> 16) % (FUZZ_OUT_MAX - 1);
+		room = SMTPIO_BODY_STEP + (seed >> 16) %
+		    (FUZZ_OUT_MAX - SMTPIO_BODY_STEP + 1);
 		if (piece > len - off)
 			piece = len - off;
 		n = smtpio_body_encode(&b, in + off, piece, out, room, &used);
-		if (n == 0 || used == 0 || used > piece || n > room)
+		/* room for SMTPIO_BODY_STEP bytes always makes progress */
+		if (used == 0 || used > piece || n > room)
 			abort();
 		buf_add(&wire, out, n);
 		off += used;
 	}
-	if (!b.bol)
-		buf_adds(&wire, b.cr ? "\n" : "\r\n");
-	buf_adds(&wire, ".\r\n");
-	fuzz_reference(in, len, &ref);
+	n = smtpio_body_finish(&b, end);
+	buf_add(&wire, end, n);
+	ref_body_encode(in, len, (size_t)limit, &ref);
 	if (wire.len != ref.len || memcmp(wire.data, ref.data, wire.len) != 0)
 		abort();
 	for (i = 0; i < wire.len; i++)
@@ -133,6 +148,18 @@ fuzz_body(const char *in, size_t len)
 	for (i = 0; i + 5 <= wire.len - 3; i++)
 		if (memcmp(wire.data + i, "\r\n.\r\n", 5) == 0)
 			abort();
+	/* every line within the limit, a doubled dot not counted */
+	for (start = 0, i = 0; limit > 0 && i + 1 < wire.len; i++) {
+		if (wire.data[i] != '\r' || wire.data[i + 1] != '\n')
+			continue;
+		n = i - start;
+		if (n > 0 && wire.data[start] == '.')
+			n--;
+		if (n > (size_t)(limit < SMTPIO_LINE_LIMIT_MIN ?
+		    SMTPIO_LINE_LIMIT_MIN : limit))
+			abort();
+		start = i + 2;
+	}
 	buf_free(&wire);
 	buf_free(&ref);
 }

@@ -182,16 +182,27 @@ session(const char *const *script, const char *content, const char *sender,
 static void
 data_is(const char *want)
 {
-	char	 got[4096];
-	ssize_t	 n;
-	int	 fd;
+	static char	 got[65536];
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
 
 	fd = open(scratch("data"), O_RDONLY);
-	n = fd >= 0 ? read(fd, got, sizeof(got)) : -1;
+	while (fd >= 0 && len < sizeof(got) &&
+	    (n = read(fd, got + len, sizeof(got) - len)) > 0)
+		len += (size_t)n;
 	if (fd >= 0)
 		close(fd);
-	check_mem(got, n < 0 ? 0 : (size_t)n, want, strlen(want));
+	check_mem(got, len, want, strlen(want));
 	unlink(scratch("data"));
+}
+
+/* rep - n copies of c appended */
+static void
+rep(struct buf *b, char c, size_t n)
+{
+	while (n-- > 0)
+		buf_addc(b, c);
 }
 
 /* masked - text with our destination written as "unix:/TMP" */
@@ -396,6 +407,60 @@ t_pipelining_8bit_size(void)
 	rcpt_is(&rc[0], DLV_OK, "2.0.0", "250 one");
 	rcpt_is(&rc[1], DLV_OK, "2.0.0", "250 two");
 	data_is("Subject: caf\xc3\xa9\r\n\r\nna\xc3\xafve\r\n..\r\n.\r\n");
+}
+
+/*
+ * t_long_lines - LMTP never breaks lines (no lmtp_line_length_limit);
+ * extensions in lower case, a SIZE too big to read and unknown words
+ */
+static void
+t_long_lines(void)
+{
+	static char	 mail[64];
+	static const char *script[] = {
+		"S 220 ready",
+		"E LHLO ",
+		"S 250-lmtp.example",
+		"S 250-pipelining",
+		"S 250-SIZE 99999999999999999999999999",
+		"S 250-X-UNKNOWN stuff",
+		"S 250 enhancedstatuscodes",
+		mail,
+		"S 250 OK",
+		"E RCPT TO:<a@example.org>",
+		"S 250 OK",
+		"E DATA",
+		"S 354 go ahead",
+		"D",
+		"S 250 2.0.0 saved",
+		"E QUIT",
+		"S 221 Bye",
+		NULL,
+	};
+	struct lmtp_rcpt	 rc[1];
+	struct dlv_result	 r;
+	struct buf		 in, want;
+
+	buf_init(&in, 65536);
+	buf_init(&want, 65536);
+	buf_adds(&in, "Subject: long\n\n");
+	rep(&in, 'x', 5000);
+	buf_adds(&in, "\n.");
+	rep(&in, 'y', 1200);
+	buf_adds(&in, "\n");
+	buf_adds(&want, "Subject: long\r\n\r\n");
+	rep(&want, 'x', 5000);
+	buf_adds(&want, "\r\n..");
+	rep(&want, 'y', 1200);
+	buf_adds(&want, "\r\n.\r\n");
+	bsnprintf(mail, sizeof(mail), "E MAIL FROM:<s@example.org> "
+	    "SIZE=%zu\r\n", in.len);
+	rcpts_init(rc, 1);
+	check_int(session(script, buf_str(&in), NULL, rc, 1, 3, &r), ==, 0);
+	rcpt_is(&rc[0], DLV_OK, "2.0.0", "250 2.0.0 saved");
+	data_is(buf_str(&want));
+	buf_free(&in);
+	buf_free(&want);
 }
 
 static void
@@ -764,6 +829,7 @@ main(void)
 	TEST(t_mail_rejected, "MAIL FROM refused: every recipient");
 	TEST(t_pipelining_8bit_size, "PIPELINING, BODY=8BITMIME, SIZE");
 	TEST(t_8bit_not_offered, "8-bit content without 8BITMIME");
+	TEST(t_long_lines, "long lines go whole; odd LHLO keywords");
 	TEST(t_smtputf8, "SMTPUTF8 offered or not");
 	TEST(t_session_failures, "421, garbage, lost connections defer");
 	TEST(t_timeout, "a server that stops answering");

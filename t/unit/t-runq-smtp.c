@@ -392,16 +392,27 @@ session(const char *const *script, const struct smtp_opts *o,
 static void
 data_is(const char *want)
 {
-	char	 got[4096];
-	ssize_t	 n;
-	int	 fd;
+	static char	 got[65536];
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 fd;
 
 	fd = open(scratch("data"), O_RDONLY);
-	n = fd >= 0 ? read(fd, got, sizeof(got)) : -1;
+	while (fd >= 0 && len < sizeof(got) &&
+	    (n = read(fd, got + len, sizeof(got) - len)) > 0)
+		len += (size_t)n;
 	if (fd >= 0)
 		close(fd);
-	check_mem(got, n < 0 ? 0 : (size_t)n, want, strlen(want));
+	check_mem(got, len, want, strlen(want));
 	unlink(scratch("data"));
+}
+
+/* rep - n copies of c appended */
+static void
+rep(struct buf *b, char c, size_t n)
+{
+	while (n-- > 0)
+		buf_addc(b, c);
 }
 
 /* res_is - a result's status, code and text */
@@ -737,6 +748,104 @@ t_size_refused(void)
 	res_is(&rc[0].result, DLV_BOUNCE, "5.3.4", "message size 37 exceeds size "
 	    "limit 10 of server " HOST);
 	check_int(rc[1].result.status, ==, DLV_BOUNCE);
+}
+
+/*
+ * t_long_lines - smtp_line_length_limit: lines past opts.line_limit are
+ * broken with CRLF SPACE, dot-stuffing intact; 0 sends them whole.  The
+ * server's SIZE is too big to read, which is no limit (and no crash).
+ */
+static void
+t_long_lines(void)
+{
+	static char	 mail[64];
+	static const char *script[] = {
+		"S 220 mx.example.org ESMTP",
+		"E EHLO client.example.net\r\n",
+		"S 250-mx.example.org",
+		"S 250-size 99999999999999999999999999",
+		"S 250 8BITMIME",
+		mail,
+		"S 250 2.1.0 Ok",
+		"E RCPT TO:<a@example.org>\r\n",
+		"S 250 2.1.5 Ok",
+		"E DATA\r\n",
+		"S 354 End data with <CR><LF>.<CR><LF>",
+		"D",
+		"S 250 2.0.0 Ok: queued as 4XyZ",
+		"E QUIT\r\n",
+		"S 221 2.0.0 Bye",
+		NULL,
+	};
+	struct smtp_rcpt	 rc[1];
+	struct smtp_opts	 o;
+	struct dlv_result	 r;
+	struct buf		 in, want, whole;
+	size_t			 i;
+
+	buf_init(&in, 65536);
+	buf_init(&want, 65536);
+	buf_init(&whole, 65536);
+	buf_adds(&in, "Subject: long\n\n");
+	rep(&in, 'x', 999);
+	buf_adds(&in, "\n");
+	rep(&in, 'x', 1000);
+	buf_adds(&in, "\n.");
+	rep(&in, 'y', 1999);
+	buf_adds(&in, "\n");
+	rep(&in, 'z', 999);
+	buf_adds(&in, "\r\n");
+	rep(&in, 'w', 5000);
+	buf_adds(&in, "\n");
+	bsnprintf(mail, sizeof(mail), "E MAIL FROM:<s@example.org> "
+	    "SIZE=%zu\r\n", in.len);
+
+	buf_adds(&want, "Subject: long\r\n\r\n");
+	rep(&want, 'x', 999);
+	buf_adds(&want, "\r\n");
+	rep(&want, 'x', 999);
+	buf_adds(&want, "\r\n x\r\n..");
+	rep(&want, 'y', 998);
+	buf_adds(&want, "\r\n ");
+	rep(&want, 'y', 998);
+	buf_adds(&want, "\r\n yyy\r\n");
+	rep(&want, 'z', 999);
+	buf_adds(&want, "\r\n");
+	rep(&want, 'w', 999);
+	for (i = 0; i < 4; i++) {
+		buf_adds(&want, "\r\n ");
+		rep(&want, 'w', 998);
+	}
+	buf_adds(&want, "\r\n wwwwwwwww\r\n.\r\n");
+
+	opts_init(&o);
+	o.line_limit = 999;
+	rcpts_init(rc, 1);
+	check_int(session(script, &o, in.data, in.len, rc, 1, &r), ==,
+	    SMTP_OK);
+	res_is(&rc[0].result, DLV_OK, "2.0.0", "250 2.0.0 Ok: queued as 4XyZ");
+	data_is(buf_str(&want));
+
+	/* no limit: byte for byte, but for CRLF and the dots */
+	buf_adds(&whole, "Subject: long\r\n\r\n");
+	rep(&whole, 'x', 999);
+	buf_adds(&whole, "\r\n");
+	rep(&whole, 'x', 1000);
+	buf_adds(&whole, "\r\n..");
+	rep(&whole, 'y', 1999);
+	buf_adds(&whole, "\r\n");
+	rep(&whole, 'z', 999);
+	buf_adds(&whole, "\r\n");
+	rep(&whole, 'w', 5000);
+	buf_adds(&whole, "\r\n.\r\n");
+	o.line_limit = 0;
+	check_int(session(script, &o, in.data, in.len, rc, 1, &r), ==,
+	    SMTP_OK);
+	res_is(&rc[0].result, DLV_OK, "2.0.0", "250 2.0.0 Ok: queued as 4XyZ");
+	data_is(buf_str(&whole));
+	buf_free(&in);
+	buf_free(&want);
+	buf_free(&whole);
 }
 
 static void
@@ -1160,6 +1269,7 @@ main(void)
 	TEST(t_no_pipelining_waits, "no PIPELINING: one command at a time");
 	TEST(t_helo_fallback, "HELO after a 5xx to EHLO");
 	TEST(t_size_refused, "bigger than the server's SIZE: not sent");
+	TEST(t_long_lines, "smtp_line_length_limit: CRLF SPACE, or whole");
 	TEST(t_lost_in_data, "connection lost during and after the body");
 	TEST(t_timeout, "a server that hangs");
 	TEST(t_rset_reuse, "two messages over one session with RSET");
