@@ -289,6 +289,37 @@ test_expect_success 'an IDN domain with an ASCII local part goes as A-labels, wi
 	! grep "^X-Peer-Mail-Options:.*SMTPUTF8" got
 '
 
+test_expect_success 'lines longer than smtp_line_length_limit are broken with CRLF SPACE' '
+	mailq -d ALL >/dev/null 2>&1
+	start_smtp_peer L &&
+	test_config relayhost "[127.0.0.1]:$L_PORT" &&
+	{ echo "Subject: long"; echo; printf "%01500d\n" 7; echo end; } | send l@r.example &&
+	runq &&
+	test "$(queue_count)" = 0 &&
+	smtp_peer_message L >got &&
+	sed -n "/^000/,\$p" got >body &&
+	test "$(sed -n 1p body | tr -d "\n" | wc -c)" = 999 &&
+	test "$(sed -n 2p body | cut -c1)" = " " &&
+	test "$(sed -n 2p body | tr -d " \n" | wc -c)" = 501 &&
+	test "$(sed -n 3p body)" = end
+'
+
+test_expect_success 'UTF-8 in a header asks for SMTPUTF8 when the peer offers it; goes anyway when not' '
+	mailq -d ALL >/dev/null 2>&1
+	start_smtp_peer U --smtputf8 &&
+	test_config relayhost "[127.0.0.1]:$U_PORT" &&
+	printf "Subject: Gr\303\274\303\237e\n\nx\n" | send h8@r.example &&
+	runq &&
+	smtp_peer_message U >got &&
+	test_grep "^X-Peer-Mail-Options:.*SMTPUTF8" got &&
+	start_smtp_peer N &&
+	test_config relayhost "[127.0.0.1]:$N_PORT" &&
+	printf "Subject: Gr\303\274\303\237e\n\nx\n" | send h8@r.example &&
+	runq &&
+	test "$(queue_count)" = 0 &&
+	test "$(smtp_peer_count N)" = 1
+'
+
 test_expect_success SMTPSINK 'smtp-sink: PIPELINING, 8BITMIME and DSN parameters when offered' '
 	mailq -d ALL >/dev/null 2>&1
 	start_smtp_sink K &&
@@ -389,8 +420,15 @@ test_expect_success 'AUTH to a smarthost with smtp_sasl_password_maps; the passw
 	echo "[127.0.0.1]:$A_PORT alice:s3cr3t-pw" >sasl_passwd &&
 	chmod 600 sasl_passwd &&
 	test_config smtp_sasl_password_maps "texthash:$TRASH/sasl_passwd" &&
-	test_when_finished "test_config smtp_tls_security_level none; test_config smtp_sasl_auth_enable no" &&
+	test_when_finished "test_config smtp_tls_security_level none; test_config smtp_sasl_auth_enable no; test_config smtp_sasl_tls_security_options \"\$smtp_sasl_security_options\"" &&
 	: >maillog &&
+	echo x | send au0@r.example &&
+	runq &&
+	test "$(queue_count)" = 1 &&
+	test_grep "to=<au0@r.example>.*status=deferred \(SASL authentication with host 127.0.0.1\[127.0.0.1\] refused: smtp_sasl_tls_security_options forbids PLAIN and LOGIN" maillog &&
+	! grep "^AUTH" "$A_LOG" &&
+	mailq -d ALL >/dev/null 2>&1 &&
+	test_config smtp_sasl_tls_security_options noanonymous &&
 	echo x | send au@r.example &&
 	runq &&
 	test "$(queue_count)" = 0 &&
@@ -405,6 +443,27 @@ test_expect_success 'AUTH to a smarthost with smtp_sasl_password_maps; the passw
 	test_grep "to=<au2@r.example>.*status=deferred \(SASL authentication failed" maillog &&
 	mailq >q &&
 	! grep "wrong" q maillog
+'
+
+test_expect_success 'smtp_tls_wrappermode: implicit TLS to port 465 style peers' '
+	mailq -d ALL >/dev/null 2>&1
+	start_smtp_peer W --implicit-tls --tls-cert "$TLSCA_DIR/mx.crt" --tls-key "$TLSCA_DIR/mx.key" &&
+	test_config relayhost "[127.0.0.1]:$W_PORT" &&
+	test_config smtp_tls_wrappermode yes &&
+	test_when_finished "test_config smtp_tls_wrappermode no" &&
+	: >maillog &&
+	echo x | send w@r.example &&
+	runq &&
+	test "$(queue_count)" = 0 &&
+	smtp_peer_message W >got &&
+	test_grep "^X-Peer-TLS: TLSv1" got &&
+	! grep "^STARTTLS" "$W_LOG" &&
+	test_config smtp_tls_wrappermode no &&
+	: >maillog &&
+	echo x | send w2@r.example &&
+	runq &&
+	test "$(queue_count)" = 1 &&
+	test_grep "to=<w2@r.example>.*status=deferred" maillog
 '
 
 test_expect_success 'without TLS, noplaintext (the default) keeps the password to itself' '

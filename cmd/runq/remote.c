@@ -415,13 +415,16 @@ remote_session(struct rq_rx *x, const char *mxhost, const char *addr,
 		*pass++ = '\0';
 	for (tries = 0; tries < 2; tries++) {
 		remote_opts(x, &o, level, mxhost, addr);
-		/* XXX smtp.c: wrapper, line_limit, auth_forbid_tls */
+		o.wrapper = conf_bool("smtp_tls_wrappermode");
+		o.line_limit = (int)conf_int("smtp_line_length_limit");
 		if (level >= TLS_LEV_VERIFY)
 			o.tls_match = match = remote_matches(x, level, mxhost,
 			    &names);
 		if (pass != NULL) {
 			o.auth_user = cred;
 			o.auth_pass = pass;
+			o.auth_tls_noplaintext = remote_has(
+			    "smtp_sasl_tls_security_options", "noplaintext");
 		}
 		bsnprintf(dest, sizeof(dest), "[%s]:%d", addr, x->port);
 		buf_reset(&why);

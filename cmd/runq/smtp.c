@@ -38,6 +38,7 @@
 #define SMTP_DATA_GO		354
 #define SMTP_SHUTDOWN		421
 #define SMTP_MAXTIME		86400
+#define SMTP_HDR_SCAN_MAX	(1024 * 1024)	/* header bytes looked at for UTF-8 */
 
 /* Where a recipient's RCPT TO stands. */
 enum smtp_acc {
@@ -144,6 +145,7 @@ static int	 smtp_command(struct smtp *, struct dlv_result *,
 		    enum smtp_stage);
 static int	 smtp_hello(struct smtp *, struct dlv_result *);
 static int	 smtp_starttls(struct smtp *, struct dlv_result *);
+static int	 smtp_wrap(struct smtp *, struct dlv_result *);
 static int	 smtp_auth(struct smtp *, struct dlv_result *);
 static int	 smtp_auth_fail(struct smtp *, struct dlv_result *);
 static int	 smtp_send_b64(struct smtp *, const char *, const char *,
@@ -358,8 +360,8 @@ smtp_starttls(struct smtp *s, struct dlv_result *r)
 	struct buf	 why;
 	int		 lev = s->opts.tls_level, rc;
 
-	if (lev == TLS_LEV_NONE)
-		return SMTP_OK;
+	if (lev == TLS_LEV_NONE || s->tls != NULL)
+		return SMTP_OK;		/* no TLS, or TLS from the start */
 	if (!(s->ext.flags & SMTPIO_EXT_STARTTLS)) {
 		if (lev == TLS_LEV_MAY)
 			return SMTP_OK;
@@ -401,6 +403,41 @@ smtp_starttls(struct smtp *s, struct dlv_result *r)
 	}
 	(void)tls_established(s->tls, s->host, &s->tlsinfo);
 	return smtp_hello(s, r);
+}
+
+/*
+ * smtp_wrap - TLS before the greeting (smtp_tls_wrappermode, port
+ * 465): a failed handshake defers 4.7.5 whatever the level, since
+ * there is no plaintext to fall back to on this port
+ */
+static int
+smtp_wrap(struct smtp *s, struct dlv_result *r)
+{
+	struct buf	 why;
+	int		 lev = s->opts.tls_level, rc;
+
+	if (lev < TLS_LEV_ENCRYPT)
+		lev = TLS_LEV_ENCRYPT;
+	buf_init(&why, SMTP_WHY_MAX);
+	rc = tls_client_start(s->opts.tls_ctx, s->io.fd,
+	    smtp_timeout(&s->opts, SMTP_TO_STARTTLS), (enum tls_level)lev,
+	    s->opts.peername, s->opts.tls_match, &s->tls, &why);
+	if (rc != TLS_OK) {
+		dlv_set(r, DLV_DEFER, "4.7.5", "Cannot start TLS with host "
+		    "%s: %s", s->host, buf_str(&why));
+		buf_free(&why);
+		s->broken = 1;
+		s->sound = 0;
+		return SMTP_REFUSED;
+	}
+	buf_free(&why);
+	if (smtpio_set_ops(&s->io, &tls_smtpio_ops, s->tls) != SMTPIO_OK) {
+		s->sound = 0;
+		return smtp_fail(s, r, "4.7.5", "cannot switch to TLS with "
+		    "host %s", s->host);
+	}
+	(void)tls_established(s->tls, s->host, &s->tlsinfo);
+	return SMTP_OK;
 }
 
 /*
@@ -463,6 +500,13 @@ smtp_auth(struct smtp *s, struct dlv_result *r)
 		dlv_set(r, DLV_DEFER, "4.7.0", "SASL authentication with "
 		    "host %s refused: the connection is not encrypted",
 		    s->host);
+		s->broken = 1;
+		return SMTP_REFUSED;
+	}
+	if (s->tls != NULL && s->opts.auth_tls_noplaintext) {
+		dlv_set(r, DLV_DEFER, "4.7.0", "SASL authentication with "
+		    "host %s refused: smtp_sasl_tls_security_options forbids "
+		    "PLAIN and LOGIN", s->host);
 		s->broken = 1;
 		return SMTP_REFUSED;
 	}
@@ -551,6 +595,8 @@ smtp_open(int fd, const struct smtp_opts *opts, struct smtp **sp,
 		s->sound = 0;
 		return SMTP_REFUSED;
 	}
+	if (opts->wrapper && (rc = smtp_wrap(s, r)) != SMTP_OK)
+		return rc;
 	if ((rc = smtp_command(s, r, SMTP_ST_GREETING)) != 0)
 		return rc;
 	if (s->reply.code != SMTP_GREETING)
@@ -622,6 +668,35 @@ smtp_send_body(struct smtp *s, struct dlv_result *r)
 }
 
 /* smtp_send - one mail transaction (see smtp.h) */
+/* smtp_header_8bit - whether the header section holds a byte >= 0x80 */
+static int
+smtp_header_8bit(struct smtp *s)
+{
+	off_t	 at;
+	size_t	 n, i;
+	int	 bol = 1;
+
+	for (at = 0; at < s->msg->len && at < SMTP_HDR_SCAN_MAX;
+	    at += (off_t)n) {
+		n = DLV_CHUNK;
+		if ((off_t)n > s->msg->len - at)
+			n = (size_t)(s->msg->len - at);
+		if (dlv_pread(s->msg, at, s->chunk, n) != 0)
+			return 0;
+		for (i = 0; i < n; i++) {
+			if ((unsigned char)s->chunk[i] >= 0x80)
+				return 1;
+			if (s->chunk[i] == '\n') {
+				if (bol)
+					return 0;	/* the empty line */
+				bol = 1;
+			} else
+				bol = 0;
+		}
+	}
+	return 0;
+}
+
 int
 smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
     const char *envid, struct smtp_rcpt *rcpts, size_t n,
@@ -668,6 +743,14 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 	for (i = 0; i < n; i++)
 		if (dlv_has_8bit(rcpts[i].addr))
 			utf8 = 1;
+	/*
+	 * UTF-8 in the header section asks for SMTPUTF8 too, when it is
+	 * offered; without it the message goes as it is (as Postfix:
+	 * only an address makes SMTPUTF8 a must).
+	 */
+	if (!utf8 && eightbit && (s->ext.flags & SMTPIO_EXT_SMTPUTF8) &&
+	    smtp_header_8bit(s))
+		utf8 = 1;
 
 	/* Refusals before anything is sent. */
 	if ((s->ext.flags & SMTPIO_EXT_SIZE) && s->ext.size > 0 &&

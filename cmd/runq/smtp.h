@@ -119,6 +119,8 @@ struct smtp_opts {
 	const char	*auth_user;	/* NULL: no AUTH */
 	const char	*auth_pass;
 	int		 auth_plaintext; /* allow AUTH without TLS */
+	int		 auth_tls_noplaintext; /* no PLAIN/LOGIN over TLS either */
+	int		 wrapper;	/* TLS from the first byte (port 465) */
 	int		 timeouts[SMTP_TO_MAX];	/* seconds; 0: default */
 	int		 line_limit;	/* smtp_line_length_limit; 0: none */
 };
