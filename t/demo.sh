@@ -5,8 +5,10 @@
 # form, a -t message with a Bcc -- as an ordinary user into a private
 # sandbox (its own correo.conf and spool in a temporary directory), then
 # delivers them with runq: local mail into an mbox and a Maildir, through
-# aliases, with a bounce for an unknown user; remote mail waits in the
-# queue (the SMTP client arrives with its own issue).  It shows the
+# aliases, with a bounce for an unknown user; remote mail goes to the
+# SMTP client, whose relayhost here is a closed loopback port, so it
+# waits in the queue with the connection's error (a second sandboxed
+# domain that takes it arrives with smtpd-lite).  It shows the
 # queue (mailq), the mail log and the delivered mailbox.  As root
 # everything runs as the user "nobody", so nothing here needs or uses
 # privilege.
@@ -50,6 +52,8 @@ virtual_mailbox_base = $sandbox/vmail
 virtual_mailbox_maps = inline:{ carol@mail2.example.net=carol/ }
 virtual_uid_maps = static:$(id -u $user)
 virtual_gid_maps = static:$(id -g $user)
+# remote mail: a smarthost that is not there (nothing asks the DNS)
+relayhost = [127.0.0.1]:2
 EOF
 mkdir -p "$sandbox/mail" "$sandbox/vmail"
 cat >"$sandbox/aliases" <<EOF
