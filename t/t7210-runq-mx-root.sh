@@ -49,6 +49,12 @@ ip link set lo up || skip_all 'cannot bring up lo in the namespace'
     --host-record=implicit.test,127.0.0.4 \
     --dns-rr=null.test,15,000000 \
     --mx-host=loop.test,host.example.org,10 \
+    --mx-host=three.test,a.three.test,10 \
+    --mx-host=three.test,b.three.test,20 \
+    --mx-host=three.test,c.three.test,30 \
+    --host-record=a.three.test,127.0.0.6 \
+    --host-record=b.three.test,127.0.0.7 \
+    --host-record=c.three.test,127.0.0.8 \
     --local=/test/ \
     --server=/fail.test/127.0.0.1#5399 &
 dns_pid=$!
@@ -130,6 +136,38 @@ test_expect_success 'every MX down: deferred with the last connection error, mai
 	test_grep "to=<f@two.test>, relay=none, .*dsn=4.4.1, status=deferred \(connect to mx2.two.test\[127.0.0.3\]:25: Connection refused\)" maillog &&
 	mailq >q &&
 	test_grep "connect to mx2.two.test" q
+'
+
+test_expect_success 'inet_protocols: with ipv6 only, an IPv4-only host is not used' '
+	mailq -d ALL >/dev/null 2>&1
+	start_smtp_peer IMP --listen 127.0.0.4:25 &&
+	test_config inet_protocols ipv6 &&
+	test_when_finished "test_config inet_protocols all" &&
+	: >maillog &&
+	send i@implicit.test &&
+	runq &&
+	test "$(smtp_peer_count IMP)" = 0 &&
+	! grep "^# connect" "$IMP_LOG" &&
+	test_grep "to=<i@implicit.test>, relay=none, .*status=bounced" maillog
+'
+
+test_expect_success 'smtp_mx_session_limit: sessions that defer count, the third MX waits' '
+	mailq -d ALL >/dev/null 2>&1
+	start_smtp_peer TA --listen 127.0.0.6:25 --reply "rcpt=450:4.2.0 busy" &&
+	start_smtp_peer TB --listen 127.0.0.7:25 --reply "rcpt=450:4.2.0 busy" &&
+	start_smtp_peer TC --listen 127.0.0.8:25 &&
+	test_config smtp_mx_session_limit 2 &&
+	test_when_finished "test_config smtp_mx_session_limit 2" &&
+	: >maillog &&
+	send j@three.test &&
+	runq &&
+	test "$(queue_count)" = 1 &&
+	test_grep "to=<j@three.test>, relay=b.three.test\[127.0.0.7\]:25, .*dsn=4.2.0, status=deferred" maillog &&
+	! grep "^# connect" "$TC_LOG" &&
+	test_config smtp_mx_session_limit 3 &&
+	runq -f &&
+	test "$(queue_count)" = 0 &&
+	test "$(smtp_peer_count TC)" = 1
 '
 
 test_expect_success 'relayhost without brackets is looked up by MX' '
