@@ -410,6 +410,26 @@ test_expect_success 'encrypt: a peer without STARTTLS defers; may: plaintext' '
 	test "$(smtp_peer_count P)" = 1
 '
 
+test_expect_success 'may: a failed TLS handshake is retried in plaintext on a new connection' '
+	mailq -d ALL >/dev/null 2>&1
+	rm -f badtls.port &&
+	/usr/bin/python3 "$T_DIR/helper/smtp-badtls.py" badtls.port badtls.log &
+	bpid=$!
+	test_when_finished "kill $bpid 2>/dev/null; :" &&
+	i=0 &&
+	while [ ! -f badtls.port ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done &&
+	test_config relayhost "[127.0.0.1]:$(cat badtls.port)" &&
+	test_config smtp_tls_security_level may &&
+	test_when_finished "test_config smtp_tls_security_level none" &&
+	: >maillog &&
+	echo x | send m@r.example &&
+	runq &&
+	test "$(queue_count)" = 0 &&
+	test_grep "retrying without TLS" maillog &&
+	test "$(grep -c "^STARTTLS" badtls.log)" = 1 &&
+	test "$(grep -c "^MAIL FROM" badtls.log)" = 1
+'
+
 test_expect_success 'AUTH to a smarthost with smtp_sasl_password_maps; the password is never logged' '
 	mailq -d ALL >/dev/null 2>&1
 	start_smtp_peer A --tls-cert "$TLSCA_DIR/mx.crt" --tls-key "$TLSCA_DIR/mx.key" \
