@@ -867,8 +867,13 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 		    strstr(rt->nexthop, "]:") == NULL)
 			x.port = 465;
 		/* Is the next hop the recipients' own domain? */
-		x.own = x.mx && x.port == 25 &&
-		    strcmp(rt->nexthop, x.host) == 0;
+		{
+			const char	*at = strrchr(c->m->rcpt[idx[0]].addr,
+					    '@');
+
+			x.own = x.mx && x.port == 25 && at != NULL &&
+			    str_casecmp_ascii(rt->nexthop, at + 1) == 0;
+		}
 		/* A name without A-labels has given every result. */
 		if (remote_ascii(x.host) || remote_host_alabel(&x) == 0)
 			remote_smtp(&x);

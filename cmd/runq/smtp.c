@@ -496,6 +496,8 @@ smtp_auth(struct smtp *s, struct dlv_result *r)
 
 	if (user == NULL)
 		return SMTP_OK;
+	if (!(s->ext.flags & SMTPIO_EXT_AUTH))
+		return SMTP_OK;	/* not offered: send without, as Postfix */
 	if (s->tls == NULL && !s->opts.auth_plaintext) {
 		dlv_set(r, DLV_DEFER, "4.7.0", "SASL authentication with "
 		    "host %s refused: the connection is not encrypted",
