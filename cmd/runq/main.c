@@ -42,7 +42,7 @@
 #include "spool/spool.h"
 #include "cmd/runq/runq.h"
 
-#define RQ_OPTSTRING	"C:I:R:S:fo:vw"
+#define RQ_OPTSTRING	"C:I:NR:S:fo:vw"
 #define RQ_LOCKNAME	".runq.lock"
 #define RQ_SWEEP_AGE	86400	/* named temporaries older than this */
 
@@ -50,6 +50,7 @@ static const char *const rq_keep_env[] = { "TZ", NULL };
 
 static void	 usage(void) __attribute__((noreturn));
 static int	 rq_lock(struct runq *);
+static int	 rq_private_spool(struct runq *);
 static void	 rq_poke(struct runq *);
 static int	 rq_rescan_wanted(struct runq *, struct timespec *);
 static int	 rq_watch(struct runq *);
@@ -57,7 +58,7 @@ static int	 rq_watch(struct runq *);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: runq [-fvw] [-C config] [-o name=value] "
+	fprintf(stderr, "usage: runq [-fNvw] [-C config] [-o name=value] "
 	    "[-I queue_id] [-R site] [-S sender]\n");
 	exit(EX_USAGE);
 }
@@ -74,6 +75,9 @@ rq_lock(struct runq *rq)
 	if (rq->lockfd < 0)
 		fatal(EX_TEMPFAIL, "open %s/queue/%s", rq->sp.path,
 		    RQ_LOCKNAME);
+	/* mail_owner's programs (smtpd-lite's runq -N) must poke it too */
+	if (rq->root && fchown(rq->lockfd, rq->owner_uid, rq->owner_gid) != 0)
+		log_warn("chown %s/queue/%s", rq->sp.path, RQ_LOCKNAME);
 	if (flock(rq->lockfd, LOCK_EX | LOCK_NB) == 0)
 		return 1;
 	if (errno != EWOULDBLOCK)
@@ -81,6 +85,20 @@ rq_lock(struct runq *rq)
 		    RQ_LOCKNAME);
 	rq_poke(rq);
 	return 0;
+}
+
+/*
+ * rq_private_spool - whether this spool is a private one (tests, the
+ * demo): its incoming/ is not shared with the setgid group, so nobody
+ * but its owner delivers from it
+ */
+static int
+rq_private_spool(struct runq *rq)
+{
+	struct stat	 st;
+
+	return fstat(rq->sp.dirfd[SPOOL_INCOMING], &st) == 0 &&
+	    (st.st_mode & 070) == 0;
 }
 
 /* rq_poke - ask the running runner for another pass */
@@ -198,6 +216,9 @@ main(int argc, char **argv)
 		case 'w':
 			rq.watch = 1;
 			break;
+		case 'N':
+			rq.nudge = 1;
+			break;
 		default:
 			usage();
 		}
@@ -249,7 +270,9 @@ main(int argc, char **argv)
 		return rq_watch(&rq);
 	}
 	if (!rq_lock(&rq))
-		return EX_OK;
+		return EX_OK;	/* the runner was poked */
+	if (rq.nudge && !rq.root && !rq_private_spool(&rq))
+		return EX_OK;	/* root's runq (path unit, timer, cron) will */
 	do {
 		clock_gettime(CLOCK_REALTIME, &start);
 		rq_run(&rq);

@@ -34,6 +34,7 @@ struct runq {
 	const char	*only_site;	/* -R: recipient domain */
 	const char	*only_sender;	/* -S */
 	int		 watch;		/* -w */
+	int		 nudge;		/* -N: poke, or run only if we may */
 	int		 root;		/* running as root */
 	uid_t		 owner_uid;	/* mail_owner */
 	gid_t		 owner_gid;
