@@ -1,6 +1,7 @@
-# bench/lib.sh - what bench/submit and bench/local share: the temporary
-# directory and its traps, timing helpers, the message, the private
-# correo configuration, and the setup and teardown of Postfix and DMA.
+# bench/lib.sh - what bench/submit, bench/local and bench/relay share:
+# the temporary directory and its traps, timing, waiting and counting
+# helpers, the message, the private correo configuration, and the setup
+# and teardown of Postfix and DMA.
 # Sourced, not run:
 #
 #	. "$(dirname "$0")/lib.sh"
@@ -104,6 +105,40 @@ drive() {
 # first_error NAME - the last meaningful line of a failed run's stderr
 first_error() {
 	grep -v 'unable to look up public/pickup' "$W/$1.err" | tail -n 1
+}
+
+# wait_for SECONDS CMD... - run CMD every POLL seconds (default 0.05)
+# until it succeeds; 1 when SECONDS pass first
+wait_for() {
+	_wf_end=$(($(now_ns) + $1 * 1000000000))
+	shift
+	while ! "$@"; do
+		[ "$(now_ns)" -lt "$_wf_end" ] || return 1
+		sleep "${POLL:-0.05}"
+	done
+}
+
+# empty DIR... - no file (dot files aside) below any DIR
+empty() { [ -z "$(find "$@" -type f ! -name '.*' -print -quit 2>/dev/null)" ]; }
+
+# secs T0 - seconds since T0 (now_ns), as a decimal
+secs() { fmt '%.3f' "($(now_ns) - $1) / 1e9"; }
+
+# rate N SECONDS - N / SECONDS, one decimal
+rate() { fmt '%.1f' "$1 / $2"; }
+
+# ratio A B - A / B, two decimals; "-" when either is missing
+ratio() {
+	if [ -n "$1" ] && [ -n "$2" ]; then
+		fmt '%.2f' "$1 / $2"
+	else
+		echo "-"
+	fi
+}
+
+# verdict COND - "met" when the awk condition holds, else "MISSED"
+verdict() {
+	if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi
 }
 
 # hf NAME RUNS WARMUP CMD... - hyperfine (or a date loop): "mean sd" in ms
@@ -298,7 +333,9 @@ pf_start() {
 	postfix start >"$W/postfix-start.log" 2>&1 || return 1
 	pf_started=1
 	_i=0
-	while [ $_i -lt 30 ] && [ ! -p "$PF_SPOOL/public/pickup" ]; do
+	# pickup's endpoint: a FIFO, or a socket in Debian's master.cf
+	while [ $_i -lt 30 ] && [ ! -p "$PF_SPOOL/public/pickup" ] &&
+	    [ ! -S "$PF_SPOOL/public/pickup" ]; do
 		sleep 1
 		_i=$((_i + 1))
 	done
@@ -310,6 +347,37 @@ pf_stop() {
 	postfix stop >/dev/null 2>&1
 	pf_wait_stopped
 	pf_started=
+}
+
+# pf_queue_empty - nothing in Postfix's queue
+pf_queue_empty() {
+	empty "$PF_SPOOL/maildrop" "$PF_SPOOL/incoming" "$PF_SPOOL/active" \
+	    "$PF_SPOOL/deferred" "$PF_SPOOL/hold"
+}
+
+# pf_held N - N messages in hold/ and nothing on the way there
+pf_held() {
+	empty "$PF_SPOOL/maildrop" "$PF_SPOOL/incoming" "$PF_SPOOL/active" \
+	    "$PF_SPOOL/deferred" &&
+	    [ "$(count_files "$PF_SPOOL/hold")" -ge "$1" ]
+}
+
+# pf_hold on|off - whether cleanup holds every new message
+pf_hold() {
+	if [ "$1" = on ]; then
+		postconf -e 'header_checks = static:HOLD'
+	else
+		postconf -e 'header_checks ='
+	fi
+	postfix reload >/dev/null 2>&1
+	# Daemons that still hold the old configuration finish first.
+	sleep 2
+}
+
+# pf_log_error - the last warning or error in Postfix's log
+pf_log_error() {
+	grep -E 'warning|error|fatal|status=(deferred|bounced)' \
+	    "$W/pf/maillog" 2>/dev/null | tail -n 1 | cut -c 1-200
 }
 
 # ----- DMA -----------------------------------------------------------
