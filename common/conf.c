@@ -158,6 +158,7 @@ static const struct conf_param conf_params[] = {
 	    "defer_unauth_destination", 0, 0, 0, 0 },
 	{ "smtpd_recipient_restrictions", CONF_LIST, "", 0, 0, 0, 0 },
 	{ "smtpd_sender_login_maps", CONF_LIST, "", 0, 0, 0, 0 },
+	{ "smtpd_sender_restrictions", CONF_LIST, "", 0, 0, 0, 0 },
 	{ "smtpd_recipient_limit", CONF_INT, "1000", 1, INT_MAX, 0, 0 },
 	{ "smtpd_hard_error_limit", CONF_INT, "20", 1, INT_MAX, 0, 0 },
 	{ "smtpd_soft_error_limit", CONF_INT, "10", 1, INT_MAX, 0, 0 },
