@@ -211,9 +211,9 @@ remote_sasl(struct rq_rx *x, const char *mxhost, char *out, size_t outsz)
 
 	if (x->cc->npw == 0 || !conf_bool("smtp_sasl_auth_enable"))
 		return 0;
-	buf_init(&val, 256);
-	buf_init(&why, 256);
-	buf_init(&key, 256);
+	buf_init(&val, RQ_CRED_MAX + 16);
+	buf_init(&why, 1024);
+	buf_init(&key, 1024);
 	buf_adds(&key, x->host);
 	keys[0] = mxhost;
 	keys[1] = x->rt->nexthop;
@@ -385,7 +385,7 @@ remote_session(struct rq_rx *x, const char *mxhost, const char *addr,
 	int			 level, fd, rc, tries;
 
 	buf_init(&why, 1024);
-	buf_init(&names, 256);
+	buf_init(&names, 4096);
 	bsnprintf(relay, relaysz, "%s[%s]:%d", mxhost, addr, x->port);
 	level = remote_level();
 	if (level < 0) {
@@ -613,8 +613,8 @@ remote_host_alabel(struct rq_rx *x)
 	size_t		 i;
 	int		 rc = 0;
 
-	buf_init(&out, 256);
-	buf_init(&why, 256);
+	buf_init(&out, 1024);
+	buf_init(&why, 1024);
 	if (idn_to_ascii(x->host, &out, &why) == 0 &&
 	    str_copy(x->host, sizeof(x->host), buf_str(&out)) == 0)
 		goto done;
@@ -759,12 +759,12 @@ remote_alabel(const char *addr)
 	if (at == NULL || remote_ascii(at + 1))
 		return NULL;
 	local = xstrndup(addr, (size_t)(at - addr));
-	buf_init(&out, 256);
-	buf_init(&why, 256);
+	buf_init(&out, 1024);
+	buf_init(&why, 1024);
 	if (remote_ascii(local) && idn_to_ascii(at + 1, &out, &why) == 0) {
 		struct buf	 a;
 
-		buf_init(&a, 256);
+		buf_init(&a, SPOOL_ADDR_MAX + 1100);
 		buf_printf(&a, "%s@%s", local, buf_str(&out));
 		res = xstrdup(buf_str(&a));
 		buf_free(&a);
@@ -789,7 +789,7 @@ remote_orcpt(const char *addr)
 	for (p = (const unsigned char *)addr; *p != '\0'; p++)
 		if (*p >= 0x80)
 			return NULL;
-	buf_init(&b, 64);
+	buf_init(&b, 4 * SPOOL_ADDR_MAX + 64);
 	buf_adds(&b, "rfc822;");
 	for (p = (const unsigned char *)addr; *p != '\0'; p++) {
 		if (*p < 33 || *p > 126 || *p == '+' || *p == '=')

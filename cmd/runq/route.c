@@ -121,7 +121,7 @@ route_search(const char *addr, struct buf *value, struct buf *why)
 
 	if (route_nmaps == 0)
 		return 0;
-	buf_init(&key, 256);
+	buf_init(&key, SPOOL_ADDR_MAX + 16);
 	at = strrchr(addr, '@');
 	if ((rc = route_lookup(addr, value, why)) != 0)
 		goto out;
@@ -216,7 +216,7 @@ rq_route(const char *addr, struct rq_route *rt, struct buf *why)
 
 	if (route_open_maps(why) != 0)
 		return -1;
-	buf_init(&value, 256);
+	buf_init(&value, MAP_VALUE_MAX + 1);
 	rc = route_search(addr, &value, why);
 	if (rc < 0) {
 		buf_free(&value);
