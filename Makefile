@@ -45,11 +45,13 @@ PROG_BINS	:= $(PROGS:%=$(BUILD)/%)
 # Per-program libraries.  sendmail and mailq must not link OpenSSL: a
 # start-up of libcrypto costs more than the rest of a submission.  libidn2
 # is loaded at run time by common/idn.c only when a domain needs it.
+# libcrypt is for common/sasl.c (passwd-file hashes): of the programs,
+# smtpd-lite only; the unit tests, the helper and the fuzz targets too.
 LIBS_sendmail	:= -ldl
 LIBS_mailq	:= -ldl
 LIBS_newaliases	:= -lcdb -ldl
 LIBS_runq	:= -lcdb $(SSL_LIBS) -lresolv -ldl
-LIBS_smtpd-lite	:= -lcdb $(SSL_LIBS) -ldl
+LIBS_smtpd-lite	:= -lcdb $(SSL_LIBS) -ldl -lcrypt
 
 # runq's modules other than main.c, as a library the unit tests link.
 RUNQ_LIB_SRC	:= $(filter-out cmd/runq/main.c,$(sort $(wildcard cmd/runq/*.c)))
@@ -100,12 +102,12 @@ $(BUILD)/t/unit/%: $(BUILD)/obj/t/unit/%.o $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
 		$(LIBCOMMON)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
-		$(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv -ldl
+		$(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv -ldl -lcrypt
 
 $(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBRUNQ) $(LIBSPOOL) \
 		$(LIBCOMMON)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBRUNQ) \
-		$(LIBSPOOL) $(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv -ldl
+		$(LIBSPOOL) $(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv -ldl -lcrypt
 
 # The physical floor for bench/submit: write, fsync, rename, fsync dir.
 $(FLOOR): bench/floor.c
@@ -114,7 +116,7 @@ $(FLOOR): bench/floor.c
 $(BUILD)/fuzz/%: t/fuzz/%.c $(COMMON_SRC) $(SPOOL_SRC)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(IDN_CFLAGS) $(SSL_CFLAGS) -o $@ $< \
-		$(COMMON_SRC) $(SPOOL_SRC) $(SSL_LIBS) -lresolv -ldl
+		$(COMMON_SRC) $(SPOOL_SRC) $(SSL_LIBS) -lresolv -ldl -lcrypt
 
 fuzz-build: $(FUZZ_BINS)
 

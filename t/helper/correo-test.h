@@ -22,6 +22,7 @@ int	 h_aliases(int, char **);
 int	 h_aliases_split(int, char **);
 int	 h_dns(int, char **);
 int	 h_smtp(int, char **);
+int	 h_sasl(int, char **);
 
 #define HELPER_COMMANDS \
 	{ "log-safe", h_log_safe, "< text  (escape for a log line)" }, \
@@ -40,6 +41,7 @@ int	 h_smtp(int, char **);
 	{ "aliases", h_aliases, "< aliases(5) file  (entries, elements)" }, \
 	{ "aliases-split", h_aliases_split, "< one alias value per line" }, \
 	{ "dns", h_dns, "[options] mx|host|ptr name  (DNS)" }, \
-	{ "smtp", h_smtp, "[options] dest sender rcpt... < message  (SMTP)" },
+	{ "smtp", h_smtp, "[options] dest sender rcpt... < message  (SMTP)" }, \
+	{ "sasl", h_sasl, "[options] type path [user pass [authzid]]  (AUTH)" },
 
 #endif
