@@ -267,14 +267,14 @@ t_expand(void)
 
 	/* Undefined names expand to nothing, with one warning each. */
 	t_log_reset();
-	check_int(t_load("mail_name = <$smtpd_banner|$no_such_thing|"
+	check_int(t_load("mail_name = <$smtpd_helo_restrictions|$no_such_thing|"
 	    "$no_such_thing|${no_such_thing?x}${relayhost:y}>\n"
 	    "mail_owner = $no_such_thing\n"), ==, 0);
 	check_str(conf_get("mail_name"), "<|||y>");
 	check_str(conf_get("mail_owner"), "");
 	check(t_logged(t_fmt("%s, line 1: mail_name: undefined parameter: "
-	    "smtpd_banner\n", t_path)));
-	check(t_logged("mail_name: undefined parameter: smtpd_banner\n"));
+	    "smtpd_helo_restrictions\n", t_path)));
+	check(t_logged("mail_name: undefined parameter: smtpd_helo_restrictions\n"));
 	check(t_logged(t_fmt("%s, line 2: mail_owner: undefined parameter: "
 	    "no_such_thing\n", t_path)));
 	{
@@ -736,13 +736,13 @@ t_postfix(void)
 	t_log_reset();
 	check_int(t_load("myhostname = mx.example.com\nbiff = no\n"
 	    "smtpd_tls_CAfile = /etc/ssl/ca.pem\n"
-	    "relay_domains = example.net\n"
+	    "smtpd_client_restrictions = example.net\n"
 	    "  , example.edu\n"), ==, 0);
 	check(t_logged(t_fmt("warning: %s, line 2: biff: Postfix parameter "
 	    "not implemented by correo, ignored\n", t_path)));
 	check(t_logged(t_fmt("warning: %s, line 3: smtpd_tls_CAfile: Postfix "
 	    "parameter not implemented by correo, ignored\n", t_path)));
-	check(t_logged(t_fmt("warning: %s, line 4: relay_domains: Postfix "
+	check(t_logged(t_fmt("warning: %s, line 4: smtpd_client_restrictions: Postfix "
 	    "parameter not implemented by correo, ignored\n", t_path)));
 	check(conf_get("biff") == NULL);
 	check(conf_list("biff") == NULL);
@@ -752,7 +752,7 @@ t_postfix(void)
 	check_int(rc, ==, 0);
 	check_str(out, "myhostname = mx.example.com\n"
 	    "# not implemented by correo: biff = no\n"
-	    "# not implemented by correo: relay_domains = example.net "
+	    "# not implemented by correo: smtpd_client_restrictions = example.net "
 	    ", example.edu\n"
 	    "# not implemented by correo: smtpd_tls_CAfile = "
 	    "/etc/ssl/ca.pem\n");
@@ -783,8 +783,8 @@ t_print_all(void)
 	check(strstr(out, "\nmail_name = Correo correo\n") != NULL);
 	check(strstr(out, "\nmydestination = mx.example.com, "
 	    "localhost.example.com, localhost\nmydomain = example.com\n"
-	    "myhostname = mx.example.com\nmyorigin = mx.example.com\n") !=
-	    NULL);
+	    "myhostname = mx.example.com\n") != NULL);
+	check(strstr(out, "\nmyorigin = mx.example.com\n") != NULL);
 	check(strstr(out, "\nrecipient_delimiter = +\n") != NULL);
 	check(strstr(out, "\nsyslog_name = correo\n") != NULL);
 	check(strlen(out) > 40 && strcmp(out + strlen(out) - 39,

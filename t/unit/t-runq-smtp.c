@@ -1116,6 +1116,14 @@ t_starttls(void)
 		"E QUIT",
 		NULL,
 	};
+	static const char *const notls_auth[] = {
+		"S 220 mx.example.org ESMTP",
+		"E EHLO ",
+		"S 250-mx.example.org",
+		"S 250 AUTH PLAIN LOGIN",
+		"E QUIT",
+		NULL,
+	};
 	static const char *const garbage[] = {
 		"S 220 mx.example.org ESMTP",
 		"E EHLO ",
@@ -1175,8 +1183,8 @@ t_starttls(void)
 	    "handshake with mx.example.org failed: ", 80) == 0);
 	/* may, encrypt: no AUTH in plaintext */
 	o.auth_user = "user";
-	check_int(session(notls, &o, CONTENT, strlen(CONTENT), rc, 1, &r), ==,
-	    SMTP_REFUSED);
+	check_int(session(notls_auth, &o, CONTENT, strlen(CONTENT), rc, 1,
+	    &r), ==, SMTP_REFUSED);
 	res_is(&r, DLV_DEFER, "4.7.0", "SASL authentication with host " HOST
 	    " refused: the connection is not encrypted");
 }
