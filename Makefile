@@ -51,12 +51,17 @@ LIBS_sendmail	:= -ldl
 LIBS_mailq	:= -ldl
 LIBS_newaliases	:= -lcdb -ldl
 LIBS_runq	:= -lcdb $(SSL_LIBS) -lresolv -ldl
-LIBS_smtpd-lite	:= -lcdb $(SSL_LIBS) -ldl -lcrypt
+LIBS_smtpd-lite	:= -lcdb $(SSL_LIBS) -lresolv -ldl -lcrypt
 
 # runq's modules other than main.c, as a library the unit tests link.
 RUNQ_LIB_SRC	:= $(filter-out cmd/runq/main.c,$(sort $(wildcard cmd/runq/*.c)))
 RUNQ_LIB_OBJ	:= $(RUNQ_LIB_SRC:%.c=$(BUILD)/obj/%.o)
 LIBRUNQ		:= $(BUILD)/librunq.a
+
+# smtpd-lite's modules that the unit tests and the helper link; the
+# program itself links every cmd/smtpd-lite/*.c.
+SMTPD_OBJS	:= $(BUILD)/obj/cmd/smtpd-lite/policy.o
+LIBSMTPD	:= $(BUILD)/libsmtpd.a
 
 UNIT_SRC	:= $(sort $(wildcard t/unit/t-*.c))
 UNIT_BINS	:= $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
@@ -98,16 +103,21 @@ $(LIBRUNQ): $(RUNQ_LIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^ $(if $(RUNQ_LIB_OBJ),,&& :)
 
-$(BUILD)/t/unit/%: $(BUILD)/obj/t/unit/%.o $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
-		$(LIBCOMMON)
+$(LIBSMTPD): $(SMTPD_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBRUNQ) $(LIBSPOOL) \
-		$(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv -ldl -lcrypt
+	rm -f $@ && ar rcs $@ $^
 
-$(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBRUNQ) $(LIBSPOOL) \
-		$(LIBCOMMON)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBRUNQ) \
+$(BUILD)/t/unit/%: $(BUILD)/obj/t/unit/%.o $(TAP_OBJ) $(LIBSMTPD) $(LIBRUNQ) \
+		$(LIBSPOOL) $(LIBCOMMON)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TAP_OBJ) $(LIBSMTPD) $(LIBRUNQ) \
 		$(LIBSPOOL) $(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv -ldl -lcrypt
+
+$(HELPER): $(HELPER_SRC:%.c=$(BUILD)/obj/%.o) $(LIBSMTPD) $(LIBRUNQ) \
+		$(LIBSPOOL) $(LIBCOMMON)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSMTPD) \
+		$(LIBRUNQ) $(LIBSPOOL) $(LIBCOMMON) -lcdb $(SSL_LIBS) -lresolv \
+		-ldl -lcrypt
 
 # The physical floor for bench/submit: write, fsync, rename, fsync dir.
 $(FLOOR): bench/floor.c

@@ -23,6 +23,7 @@ int	 h_aliases_split(int, char **);
 int	 h_dns(int, char **);
 int	 h_smtp(int, char **);
 int	 h_sasl(int, char **);
+int	 h_policy(int, char **);
 
 #define HELPER_COMMANDS \
 	{ "log-safe", h_log_safe, "< text  (escape for a log line)" }, \
@@ -42,6 +43,7 @@ int	 h_sasl(int, char **);
 	{ "aliases-split", h_aliases_split, "< one alias value per line" }, \
 	{ "dns", h_dns, "[options] mx|host|ptr name  (DNS)" }, \
 	{ "smtp", h_smtp, "[options] dest sender rcpt... < message  (SMTP)" }, \
-	{ "sasl", h_sasl, "[options] type path [user pass [authzid]]  (AUTH)" },
+	{ "sasl", h_sasl, "[options] type path [user pass [authzid]]  (AUTH)" }, \
+	{ "policy", h_policy, "[-s a:p] [-o n=v] rcpt|name|local|... args" },
 
 #endif
