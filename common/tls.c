@@ -1,5 +1,6 @@
 /*
- * tls.c - the client side of TLS with Postfix's security levels
+ * tls.c - TLS for SMTP: the client side with Postfix's security levels,
+ * the server side for smtpd-lite
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -12,12 +13,15 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/bio.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -30,6 +34,7 @@
 
 #define TLS_MS		1000	/* milliseconds a second */
 #define TLS_ERRSZ	256	/* one OpenSSL error string */
+#define TLS_WHO_MAX	(LOG_SAFE_MAX + 32)	/* "TLS handshake with NAME" */
 
 enum tls_state {
 	TLS_ST_OPEN = 0,	/* the session is sound */
@@ -39,6 +44,7 @@ enum tls_state {
 
 struct tls_ctx {
 	SSL_CTX		*ctx;
+	int		 server;	/* from tls_server_ctx_new() */
 };
 
 struct tls {
@@ -46,6 +52,9 @@ struct tls {
 	X509		*cert;		/* the peer's, or NULL */
 	enum tls_state	 state;
 	enum tls_trust	 trust;
+	int		 server;	/* a server session */
+	int		 rfd;		/* read from, poll for POLLIN */
+	int		 wfd;		/* written to, poll for POLLOUT */
 	int		 trusted;	/* the chain verified */
 	int		 matched;	/* a match name matched */
 	short		 want;		/* after EAGAIN: POLLIN, POLLOUT */
@@ -71,6 +80,14 @@ static int	 tls_wait(int, short, long long);
 static int	 tls_fail(struct buf *, int, const char *, ...)
 		    __attribute__((format(printf, 3, 4)));
 static void	 tls_ossl_why(struct buf *);
+static int	 tls_pem_has(const char *, const char *);
+static int	 tls_file_fail(struct buf *, const char *, const char *, int);
+static int	 tls_no_passphrase(char *, int, int, void *);
+static int	 tls_nonblock(int);
+static int	 tls_session(struct tls_ctx *, int, int, int, const char *,
+		    struct tls **, struct buf *);
+static int	 tls_eof_error(void);
+static int	 tls_handshake(struct tls *, int, const char *, struct buf *);
 static int	 tls_is_addr(const char *);
 static int	 tls_match(X509 *, const char *);
 static void	 tls_verify(struct tls *, const char *, const char *const *);
@@ -195,6 +212,177 @@ fail:
 	return tls_ctx_free(tc);
 }
 
+/*
+ * tls_pem_has - whether the PEM file path holds a block whose name ends
+ * in suffix ("CERTIFICATE", "PRIVATE KEY"): 1, 0, or -1 when it cannot
+ * be read through; OpenSSL's error queue is left empty
+ */
+static int
+tls_pem_has(const char *path, const char *suffix)
+{
+	unsigned char	*data;
+	unsigned long	 e;
+	size_t		 nl, sl = strlen(suffix);
+	long		 len;
+	char		*name, *header;
+	BIO		*bio;
+	int		 found = 0;
+
+	ERR_clear_error();
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		ERR_clear_error();
+		return -1;
+	}
+	while (PEM_read_bio(bio, &name, &header, &data, &len) == 1) {
+		nl = strlen(name);
+		if (nl >= sl && strcmp(name + nl - sl, suffix) == 0)
+			found = 1;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_free(data);
+	}
+	e = ERR_peek_last_error();
+	BIO_free(bio);
+	ERR_clear_error();
+	if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+	    ERR_GET_REASON(e) == PEM_R_NO_START_LINE)
+		return found;
+	return -1;
+}
+
+/*
+ * tls_file_fail - why path (a "certificate" or a "key") did not load:
+ * errno's text when it cannot be opened, "no ... in the file" when it
+ * holds none, a passphrase when one was asked for, else OpenSSL's
+ * errors
+ */
+static int
+tls_file_fail(struct buf *why, const char *what, const char *path,
+    int passphrase)
+{
+	FILE	*fp;
+	int	 err;
+
+	if ((fp = fopen(path, "re")) == NULL) {
+		err = errno;
+		ERR_clear_error();
+		return tls_fail(why, TLS_CONFIG, "cannot load %s %s: %s", what,
+		    path, strerror(err));
+	}
+	(void)fclose(fp);
+	if (passphrase) {
+		ERR_clear_error();
+		return tls_fail(why, TLS_CONFIG, "cannot load %s %s: it has a "
+		    "passphrase (not supported)", what, path);
+	}
+	tls_fail(why, TLS_CONFIG, "cannot load %s %s", what, path);
+	tls_ossl_why(why);
+	if (tls_pem_has(path, strcmp(what, "key") == 0 ? "PRIVATE KEY" :
+	    "CERTIFICATE") == 0)
+		tls_fail(why, TLS_CONFIG, "cannot load %s %s: no PEM %s in "
+		    "the file", what, path, strcmp(what, "key") == 0 ?
+		    "private key" : "certificate");
+	return TLS_CONFIG;
+}
+
+/*
+ * tls_no_passphrase - a PEM passphrase callback that never prompts;
+ * it notes in *arg (an int, when not NULL) that it was asked
+ */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	if (arg != NULL)
+		*(int *)arg = 1;
+	return -1;
+}
+
+/*
+ * tls_server_ctx_new - a server context: TLS >= 1.2, the certificate
+ * chain from certfile, its key from keyfile (NULL or "": certfile)
+ */
+struct tls_ctx *
+tls_server_ctx_new(const char *certfile, const char *keyfile,
+    struct buf *why)
+{
+	struct tls_ctx	*tc;
+	EVP_PKEY	*key = NULL;
+	X509		*cert;
+	BIO		*bio = NULL;
+	int		 asked = 0;
+
+	if (keyfile == NULL || *keyfile == '\0')
+		keyfile = certfile;
+	if (certfile == NULL || *certfile == '\0') {
+		tls_fail(why, TLS_CONFIG, "TLS: no certificate file");
+		return NULL;
+	}
+	if ((tc = calloc(1, sizeof(*tc))) == NULL) {
+		tls_fail(why, TLS_NOMEM, "TLS context: out of memory");
+		return NULL;
+	}
+	tc->server = 1;
+	ERR_clear_error();
+	if ((tc->ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+		tls_fail(why, TLS_NOMEM, "TLS context");
+		goto fail_ossl;
+	}
+	if (SSL_CTX_set_min_proto_version(tc->ctx, TLS1_2_VERSION) != 1) {
+		tls_fail(why, TLS_CONFIG, "TLS context: minimum version");
+		goto fail_ossl;
+	}
+	/*
+	 * One connection per process: a session cache dies with it and a
+	 * ticket key is this process's own, so neither is kept, and no
+	 * ticket (TLS 1.2 or 1.3) is sent.
+	 */
+	SSL_CTX_set_options(tc->ctx, SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
+	    SSL_OP_NO_TICKET);
+	SSL_CTX_set_mode(tc->ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_session_cache_mode(tc->ctx, SSL_SESS_CACHE_OFF);
+	(void)SSL_CTX_set_num_tickets(tc->ctx, 0);
+	(void)SSL_CTX_set_dh_auto(tc->ctx, 1);
+	SSL_CTX_set_verify(tc->ctx, SSL_VERIFY_NONE, NULL);
+	SSL_CTX_set_default_passwd_cb(tc->ctx, tls_no_passphrase);
+	if (SSL_CTX_use_certificate_chain_file(tc->ctx, certfile) != 1 ||
+	    (cert = SSL_CTX_get0_certificate(tc->ctx)) == NULL) {
+		tls_file_fail(why, "certificate", certfile, 0);
+		goto fail;
+	}
+	if ((bio = BIO_new_file(keyfile, "r")) == NULL ||
+	    (key = PEM_read_bio_PrivateKey(bio, NULL, tls_no_passphrase,
+	    &asked)) == NULL) {
+		tls_file_fail(why, "key", keyfile, asked);
+		goto fail;
+	}
+	if (X509_check_private_key(cert, key) != 1) {
+		ERR_clear_error();
+		tls_fail(why, TLS_CONFIG, "key %s does not match certificate "
+		    "%s", keyfile, certfile);
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey(tc->ctx, key) != 1 ||
+	    SSL_CTX_check_private_key(tc->ctx) != 1) {
+		tls_fail(why, TLS_CONFIG, "cannot use key %s", keyfile);
+		goto fail_ossl;
+	}
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	return tc;
+fail_ossl:
+	tls_ossl_why(why);
+fail:
+	ERR_clear_error();
+	EVP_PKEY_free(key);
+	BIO_free(bio);
+	return tls_ctx_free(tc);
+}
+
 /* tls_ctx_free - release a context; NULL is fine; returns NULL */
 struct tls_ctx *
 tls_ctx_free(struct tls_ctx *tc)
@@ -296,84 +484,151 @@ tls_shut(struct tls *t)
 	t->state = TLS_ST_DEAD;
 }
 
+/* tls_nonblock - make fd non-blocking; 0 or -1 */
+static int
+tls_nonblock(int fd)
+{
+	int	 fl;
+
+	if ((fl = fcntl(fd, F_GETFL)) == -1)
+		return -1;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * tls_session - a new session in *tp (set even on failure, for the
+ * caller to free) reading rfd and writing wfd, both made non-blocking;
+ * who ("TLS with mx.example") heads the reasons
+ */
+static int
+tls_session(struct tls_ctx *tc, int rfd, int wfd, int server,
+    const char *who, struct tls **tp, struct buf *why)
+{
+	struct tls	*t;
+	int		 ok;
+
+	if ((*tp = t = calloc(1, sizeof(*t))) == NULL)
+		return tls_fail(why, TLS_NOMEM, "%s: out of memory", who);
+	t->state = TLS_ST_DEAD;
+	t->server = server;
+	t->rfd = rfd;
+	t->wfd = wfd;
+	ERR_clear_error();
+	if ((t->ssl = SSL_new(tc->ctx)) == NULL)
+		return tls_fail(why, TLS_NOMEM, "%s", who);
+	if (tls_nonblock(rfd) == -1 || (wfd != rfd && tls_nonblock(wfd) == -1))
+		return tls_fail(why, TLS_ERROR, "%s: fcntl: %s", who,
+		    strerror(errno));
+	if (rfd == wfd)
+		ok = SSL_set_fd(t->ssl, rfd);
+	else
+		ok = SSL_set_rfd(t->ssl, rfd) == 1 &&
+		    SSL_set_wfd(t->ssl, wfd) == 1;
+	if (ok != 1)
+		return tls_fail(why, TLS_NOMEM, "%s: setup", who);
+	if (server)
+		SSL_set_accept_state(t->ssl);
+	else
+		SSL_set_connect_state(t->ssl);
+	return TLS_OK;
+}
+
+/*
+ * tls_eof_error - whether OpenSSL's first queued error is the peer's
+ * EOF without close_notify (OpenSSL 3)
+ */
+static int
+tls_eof_error(void)
+{
+#ifdef SSL_R_UNEXPECTED_EOF_WHILE_READING
+	unsigned long	 e = ERR_peek_error();
+
+	return ERR_GET_LIB(e) == ERR_LIB_SSL &&
+	    ERR_GET_REASON(e) == SSL_R_UNEXPECTED_EOF_WHILE_READING;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * tls_handshake - run the handshake of a new session within timeout
+ * seconds (0: none), waiting on rfd to read and on wfd to write; who
+ * ("TLS handshake with mx.example") heads the reasons
+ */
+static int
+tls_handshake(struct tls *t, int timeout, const char *who, struct buf *why)
+{
+	long long	 deadline;
+	int		 r, e, rc, err;
+
+	deadline = timeout > 0 ? tls_now() + (long long)timeout * TLS_MS : 0;
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		if ((r = SSL_do_handshake(t->ssl)) == 1) {
+			t->state = TLS_ST_OPEN;
+			return TLS_OK;
+		}
+		e = SSL_get_error(t->ssl, r);
+		err = errno;
+		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+			if (e == SSL_ERROR_WANT_READ)
+				rc = tls_wait(t->rfd, POLLIN, deadline);
+			else
+				rc = tls_wait(t->wfd, POLLOUT, deadline);
+			if (rc == TLS_OK)
+				continue;
+			if (rc == TLS_TIMEOUT)
+				return tls_fail(why, rc, "%s: timed out", who);
+			return tls_fail(why, rc, "%s: poll: %s", who,
+			    strerror(errno));
+		}
+		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+			if (err == 0 || err == ECONNRESET || err == EPIPE)
+				return tls_fail(why, TLS_EOF, "%s: lost "
+				    "connection", who);
+			return tls_fail(why, TLS_ERROR, "%s: %s", who,
+			    strerror(err));
+		}
+		if (e == SSL_ERROR_ZERO_RETURN || tls_eof_error())
+			return tls_fail(why, TLS_EOF, "%s: lost connection",
+			    who);
+		return tls_fail(why, TLS_PROTO, "%s failed", who);
+	}
+}
+
 /* tls_client_start - the client handshake on fd, bounded by timeout */
 int
 tls_client_start(struct tls_ctx *tc, int fd, int timeout,
     enum tls_level lev, const char *peername, const char *const *match,
     struct tls **tlsp, struct buf *why)
 {
-	struct tls	*t;
+	struct tls	*t = NULL;
 	char		 cn[LOG_SAFE_MAX], safe[LOG_SAFE_MAX];
-	long long	 deadline;
+	char		 who[TLS_WHO_MAX];
 	long		 vr;
-	int		 fl, r, e, rc, err;
+	int		 rc;
 
 	*tlsp = NULL;
-	if (tc == NULL || fd < 0 || lev <= TLS_LEV_NONE ||
+	if (tc == NULL || tc->server || fd < 0 || lev <= TLS_LEV_NONE ||
 	    lev > TLS_LEV_SECURE || peername == NULL ||
 	    strlen(peername) > TLS_NAME_MAX)
 		return tls_fail(why, TLS_CONFIG, "TLS: bad arguments");
 	log_safe(safe, sizeof(safe), peername, strlen(peername));
-	if ((t = calloc(1, sizeof(*t))) == NULL)
-		return tls_fail(why, TLS_NOMEM, "TLS with %s: out of memory",
-		    safe);
-	t->state = TLS_ST_DEAD;
-	ERR_clear_error();
-	if ((t->ssl = SSL_new(tc->ctx)) == NULL) {
-		rc = tls_fail(why, TLS_NOMEM, "TLS with %s", safe);
+	if (bsnprintf(who, sizeof(who), "TLS with %s", safe) != 0)
+		return tls_fail(why, TLS_CONFIG, "TLS: bad arguments");
+	if ((rc = tls_session(tc, fd, fd, 0, who, &t, why)) != TLS_OK)
+		goto fail;
+	if (!tls_is_addr(peername) && *peername != '\0' &&
+	    SSL_set_tlsext_host_name(t->ssl, peername) != 1) {
+		rc = tls_fail(why, TLS_NOMEM, "%s: setup", who);
 		goto fail;
 	}
-	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
-	    (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)) {
-		rc = tls_fail(why, TLS_ERROR, "TLS with %s: fcntl: %s", safe,
-		    strerror(errno));
+	if (bsnprintf(who, sizeof(who), "TLS handshake with %s", safe) != 0 ||
+	    (rc = tls_handshake(t, timeout, who, why)) != TLS_OK)
 		goto fail;
-	}
-	if (SSL_set_fd(t->ssl, fd) != 1 ||
-	    (!tls_is_addr(peername) && *peername != '\0' &&
-	    SSL_set_tlsext_host_name(t->ssl, peername) != 1)) {
-		rc = tls_fail(why, TLS_NOMEM, "TLS with %s: setup", safe);
-		goto fail;
-	}
-	deadline = timeout > 0 ? tls_now() + (long long)timeout * TLS_MS : 0;
-	for (;;) {
-		ERR_clear_error();
-		errno = 0;
-		if ((r = SSL_connect(t->ssl)) == 1)
-			break;
-		e = SSL_get_error(t->ssl, r);
-		err = errno;
-		if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-			rc = tls_wait(fd, e == SSL_ERROR_WANT_READ ? POLLIN :
-			    POLLOUT, deadline);
-			if (rc == TLS_OK)
-				continue;
-			if (rc == TLS_TIMEOUT)
-				rc = tls_fail(why, rc, "TLS handshake with %s: "
-				    "timed out", safe);
-			else
-				rc = tls_fail(why, rc, "TLS handshake with %s: "
-				    "poll: %s", safe, strerror(errno));
-			goto fail;
-		}
-		if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-			if (err == 0 || err == ECONNRESET || err == EPIPE)
-				rc = tls_fail(why, TLS_EOF, "TLS handshake "
-				    "with %s: lost connection", safe);
-			else
-				rc = tls_fail(why, TLS_ERROR, "TLS handshake "
-				    "with %s: %s", safe, strerror(err));
-			goto fail;
-		}
-		if (e == SSL_ERROR_ZERO_RETURN)
-			rc = tls_fail(why, TLS_EOF, "TLS handshake with %s: "
-			    "lost connection", safe);
-		else
-			rc = tls_fail(why, TLS_PROTO, "TLS handshake with %s "
-			    "failed", safe);
-		goto fail;
-	}
-	t->state = TLS_ST_OPEN;
 	tls_verify(t, peername, match);
 	if (lev >= TLS_LEV_VERIFY && !t->trusted) {
 		vr = SSL_get_verify_result(t->ssl);
@@ -394,6 +649,35 @@ tls_client_start(struct tls_ctx *tc, int fd, int timeout,
 	return TLS_OK;
 fail:
 	if (rc == TLS_PROTO || rc == TLS_NOMEM || rc == TLS_CONFIG)
+		tls_ossl_why(why);
+	else
+		ERR_clear_error();
+	tls_free(t);
+	return rc;
+}
+
+/*
+ * tls_server_start - the server handshake reading rfd and writing wfd,
+ * bounded by timeout
+ */
+int
+tls_server_start(struct tls_ctx *tc, int rfd, int wfd, int timeout,
+    struct tls **tlsp, struct buf *why)
+{
+	struct tls	*t = NULL;
+	int		 rc;
+
+	*tlsp = NULL;
+	if (tc == NULL || !tc->server || rfd < 0 || wfd < 0 || timeout < 0)
+		return tls_fail(why, TLS_CONFIG, "TLS: bad arguments");
+	if ((rc = tls_session(tc, rfd, wfd, 1, "TLS", &t, why)) != TLS_OK ||
+	    (rc = tls_handshake(t, timeout, "TLS handshake", why)) != TLS_OK)
+		goto fail;
+	t->trust = TLS_TRUST_ANONYMOUS;
+	*tlsp = t;
+	return TLS_OK;
+fail:
+	if (rc == TLS_PROTO || rc == TLS_NOMEM)
 		tls_ossl_why(why);
 	else
 		ERR_clear_error();
@@ -459,15 +743,16 @@ tls_io_error(struct tls *t, int r, int writing)
 		return -1;
 	case SSL_ERROR_ZERO_RETURN:
 		/* close_notify: EOF for reads, EPIPE for writes, for ever. */
-		t->state = TLS_ST_CLOSED;
-		ERR_clear_error();
-		if (writing) {
-			errno = EPIPE;
-			return -1;
-		}
-		return 0;
+		goto eof;
+	case SSL_ERROR_SSL:
+		/* EOF without close_notify (OpenSSL 3): the same */
+		if (tls_eof_error())
+			goto eof;
+		break;
 	case SSL_ERROR_SYSCALL:
-		if (ERR_peek_error() == 0 && err != 0) {
+		if (ERR_peek_error() == 0 && err == 0)
+			goto eof;		/* the same before OpenSSL 3 */
+		if (ERR_peek_error() == 0) {
 			t->state = TLS_ST_DEAD;
 			errno = err;
 			return -1;
@@ -480,6 +765,14 @@ tls_io_error(struct tls *t, int r, int writing)
 	t->state = TLS_ST_DEAD;
 	errno = EIO;
 	return -1;
+eof:
+	t->state = TLS_ST_CLOSED;
+	ERR_clear_error();
+	if (writing) {
+		errno = EPIPE;
+		return -1;
+	}
+	return 0;
 }
 
 /* tls_read - read(2) over TLS: bytes, 0 at close_notify, -1 with errno */
@@ -535,6 +828,13 @@ tls_want(const struct tls *t)
 	return t->want != 0 ? t->want : POLLIN;
 }
 
+/* tls_want_fd - the descriptor to poll for tls_want()'s events */
+int
+tls_want_fd(const struct tls *t)
+{
+	return tls_want(t) == POLLOUT ? t->wfd : t->rfd;
+}
+
 /* tls_pending - decrypted bytes ready inside TLS */
 size_t
 tls_pending(const struct tls *t)
@@ -583,6 +883,24 @@ tls_info(const struct tls *t, struct buf *out)
 	    SSL_get_version(t->ssl), SSL_CIPHER_get_name(c), bits, alg);
 }
 
+/* tls_version_name - the protocol's name, "TLSv1.3" */
+const char *
+tls_version_name(const struct tls *t)
+{
+	return SSL_get_version(t->ssl);
+}
+
+/* tls_cipher_name - the cipher's name, "TLS_AES_256_GCM_SHA384" */
+const char *
+tls_cipher_name(const struct tls *t)
+{
+	const SSL_CIPHER	*c;
+
+	if ((c = SSL_get_current_cipher(t->ssl)) == NULL)
+		return "(NONE)";
+	return SSL_CIPHER_get_name(c);
+}
+
 /* tls_established - append Postfix's "... TLS connection established" */
 int
 tls_established(const struct tls *t, const char *peer, struct buf *out)
@@ -591,8 +909,8 @@ tls_established(const struct tls *t, const char *peer, struct buf *out)
 	int	 rc;
 
 	log_safe(safe, sizeof(safe), peer, strlen(peer));
-	rc = buf_printf(out, "%s TLS connection established to %s: ",
-	    tls_trust_names[t->trust], safe);
+	rc = buf_printf(out, "%s TLS connection established %s %s: ",
+	    tls_trust_names[t->trust], t->server ? "from" : "to", safe);
 	if (rc != BUF_OK)
 		return rc;
 	return tls_info(t, out);
