@@ -556,6 +556,25 @@ test_expect_success 'errors: past smtpd_hard_error_limit, 421 4.7.0 and the end'
 	test_grep "^421 4.7.0 host.example.org Error: too many errors" out
 '
 
+test_expect_success 'a cap on command bytes before DATA: a NOOP flood ends with 421' '
+	/usr/bin/python3 -c "
+import sys
+sys.stdout.write(\"E\\nS EHLO c.example\\nE\\n\")
+for i in range(600):
+    sys.stdout.write(\"R \" + \"NOOP \" + \"x\" * 2000 + \"\\\\r\\\\n\\n\")
+sys.stdout.write(\"A\\n\")
+" | chat 127.0.0.1 >out &&
+	test_grep "^421 4.7.0 host.example.org Error: too much data before DATA" out &&
+	test "$(grep -c "^250 2.0.0 Ok" out)" -lt 600
+'
+
+test_expect_success 'an unknown peer (no address at all) is nobody: no relay' '
+	printf "E\nS EHLO c\nE\nS MAIL FROM:<a@c.example>\nE\nS RCPT TO:<v@remote.example>\nE\nS QUIT\nE\n" |
+	$CHAT --timeout 5 -- env -u TCPREMOTEIP -u REMOTE_ADDR smtpd-lite >out &&
+	test_grep "^454 4.7.1 <v@remote.example>: Relay access denied" out &&
+	test_grep "connect from unknown\[unknown\]" maillog
+'
+
 test_expect_success 'silence: 421 4.4.2 after smtpd_timeout' '
 	test_config smtpd_timeout 1s &&
 	test_when_finished "test_config smtpd_timeout 300s" &&

@@ -287,6 +287,7 @@ data_commit(struct session *s)
 	buf_free(&why);
 	buf_free(&origin);
 	session_reset_tx(s);
+	s->cmd_bytes = 0;
 	rc = reply(s, "250 2.0.0 Ok: queued as %s", id);
 	smtpd_start_runq();
 	return rc;

@@ -48,6 +48,7 @@
 
 #define SMTPD_AUTH_LINE_MAX	12288	/* a SASL response line */
 #define SMTPD_AUTH_FAIL_MAX	3	/* failed AUTH per session */
+#define SMTPD_PREDATA_MAX	(1024 * 1024)	/* command bytes per message */
 
 static int	 cmd_ehlo(struct session *, char *);
 static int	 cmd_helo(struct session *, char *);
@@ -997,6 +998,19 @@ session_run(struct session *s)
 				log_mail("smtpd", "lost connection after %s "
 				    "from %s", s->last_verb,
 				    smtpd_clientname(s));
+			break;
+		}
+		/*
+		 * Commands are bounded too, not only content: past
+		 * SMTPD_PREDATA_MAX octets without a message (NOOP floods,
+		 * endless RCPT or RSET) the session ends.
+		 */
+		s->cmd_bytes += (long long)line.len + 2;
+		if (s->cmd_bytes > SMTPD_PREDATA_MAX) {
+			log_mail("smtpd", "too much data before DATA from %s",
+			    smtpd_clientname(s));
+			reply(s, "421 4.7.0 %s Error: too much data before "
+			    "DATA", conf_get("myhostname"));
 			break;
 		}
 		if (flags & SIO_BARELF) {

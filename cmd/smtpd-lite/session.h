@@ -54,6 +54,7 @@ struct session {
 	const char		*auth_mech;
 	int			 auth_failures;
 	int			 errors;
+	long long		 cmd_bytes;	/* since the last message */
 	int			 quit;
 	const char		*last_verb;
 	long			 counts[SMTPD_NSTATS + 1];
