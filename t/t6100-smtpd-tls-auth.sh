@@ -211,8 +211,8 @@ test_expect_success 'port 25 (may): STARTTLS is offered, AUTH is not; TLS cannot
 '
 
 test_expect_success '465: implicit TLS with openssl s_client and msmtp; TLS 1.1 refused' '
-	echo QUIT | timeout 10 openssl s_client -connect 127.0.0.1:$SUBS_PORT \
-	    -CAfile "$CA" -brief >sc 2>&1 &&
+	{ sleep 1; echo QUIT; } | timeout 10 openssl s_client \
+	    -connect 127.0.0.1:$SUBS_PORT -CAfile "$CA" -brief >sc 2>&1 &&
 	test_grep "220 host.example.org" sc &&
 	! timeout 10 openssl s_client -connect 127.0.0.1:$SUBS_PORT -tls1_1 \
 	    -cipher DEFAULT@SECLEVEL=0 </dev/null >old 2>&1 &&
@@ -270,7 +270,57 @@ test_expect_success 'an authorization identity other than the user is refused' '
 	test_grep "^535 5.7.8" out
 '
 
-test_expect_success 'Dovecot down: 454 4.7.0, nothing else changes' '
+test_expect_success 'swaks with PIPELINING: one group for MAIL, RCPT and DATA' '
+	queue_empty &&
+	swaks --server 127.0.0.1 --port $MX_PORT --pipeline \
+	    --from a@c.example --to "$me@host.example.org" >out 2>&1 &&
+	test_grep "<[-~] +250 2.0.0 Ok: queued as" out
+'
+
+test_expect_success MSMTP 'msmtp with the course accounts for 25, 587 and 465' '
+	queue_empty &&
+	cat >msmtprc <<-EOF &&
+	defaults
+	tls_trust_file $CA
+	logfile $TRASH/msmtp.log
+
+	account port25
+	host 127.0.0.1
+	port $MX_PORT
+	from a@c.example
+	tls on
+	tls_starttls on
+	auth off
+
+	account sub
+	host 127.0.0.1
+	port $SUB_PORT
+	from alice@host.example.org
+	tls on
+	tls_starttls on
+	auth plain
+	user alice
+	password alice-pw
+
+	account subs
+	host 127.0.0.1
+	port $SUBS_PORT
+	from alice@host.example.org
+	tls on
+	tls_starttls off
+	auth login
+	user alice
+	password alice-pw
+	EOF
+	chmod 600 msmtprc &&
+	printf "Subject: 25\n\nx\n" | msmtp -C msmtprc -a port25 "$me@host.example.org" &&
+	printf "Subject: 587\n\nx\n" | msmtp -C msmtprc -a sub far@remote.example &&
+	printf "Subject: 465\n\nx\n" | msmtp -C msmtprc -a subs far@remote.example &&
+	test "$(queue_count)" = 3 &&
+	test "$(grep -c "smtpstatus=250" msmtp.log)" = 3
+'
+
+test_expect_success 'Dovecot down: 454 4.7.0, nothing else changes' 
 	dovecot_stop &&
 	swaks --server 127.0.0.1 --port $SUB_PORT --tls --auth PLAIN \
 	    --auth-user alice --auth-password alice-pw --quit-after AUTH \
