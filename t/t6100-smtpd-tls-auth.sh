@@ -320,7 +320,7 @@ test_expect_success MSMTP 'msmtp with the course accounts for 25, 587 and 465' '
 	test "$(grep -c "smtpstatus=250" msmtp.log)" = 3
 '
 
-test_expect_success 'Dovecot down: 454 4.7.0, nothing else changes' 
+test_expect_success 'Dovecot down: 454 4.7.0, nothing else changes' '
 	dovecot_stop &&
 	swaks --server 127.0.0.1 --port $SUB_PORT --tls --auth PLAIN \
 	    --auth-user alice --auth-password alice-pw --quit-after AUTH \
