@@ -1344,6 +1344,20 @@ conf_list(const char *name)
 }
 
 /* conf_list_free - release what conf_list() returned (NULL is fine) */
+/* conf_list_has - whether a list parameter holds word (ASCII case aside) */
+int
+conf_list_has(const char *param, const char *word)
+{
+	char	**l = conf_list(param);
+	size_t	 i;
+	int	 found = 0;
+
+	for (i = 0; l[i] != NULL && !found; i++)
+		found = str_casecmp_ascii(l[i], word) == 0;
+	conf_list_free(l);
+	return found;
+}
+
 void
 conf_list_free(char **vec)
 {

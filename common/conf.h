@@ -97,6 +97,7 @@ long long conf_size(const char *name);
 int	 conf_bool(const char *name);
 char	**conf_list(const char *name);
 void	 conf_list_free(char **);
+int	 conf_list_has(const char *param, const char *word);
 int	 conf_is_set(const char *name);
 
 enum conf_print_flags {

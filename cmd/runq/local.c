@@ -102,7 +102,6 @@ struct local_x {
 	int			 depth;
 };
 
-static int	 local_in_list(const char *, const char *);
 static int	 local_child(struct local_x *, const struct local_id *,
 		    const struct local_job *);
 static int	 local_read_as(const struct local_id *, const char *,
@@ -116,19 +115,6 @@ static void	 local_result(struct local_x *, enum dlv_status,
 		    const char *dsn, const char *fmt, ...)
 		    __attribute__((format(printf, 4, 5)));
 
-/* local_in_list - whether a configuration list holds word */
-static int
-local_in_list(const char *param, const char *word)
-{
-	char	**l = conf_list(param);
-	size_t	 i;
-	int	 found = 0;
-
-	for (i = 0; l[i] != NULL && !found; i++)
-		found = str_casecmp_ascii(l[i], word) == 0;
-	conf_list_free(l);
-	return found;
-}
 
 /*
  * local_my_literal - whether "[a.b.c.d]" or "[IPv6:...]" is an address
@@ -172,7 +158,7 @@ local_my_literal(const char *domain)
 int
 local_is_mydestination(const char *domain)
 {
-	return local_in_list("mydestination", domain) ||
+	return conf_list_has("mydestination", domain) ||
 	    local_my_literal(domain);
 }
 
@@ -180,7 +166,7 @@ local_is_mydestination(const char *domain)
 int
 local_is_virtual(const char *domain)
 {
-	return local_in_list("virtual_mailbox_domains", domain);
+	return conf_list_has("virtual_mailbox_domains", domain);
 }
 
 /* local_result - the recipient's outcome (the worst one wins) */
@@ -904,7 +890,7 @@ local_element(enum alias_kind kind, const char *text, size_t len, void *arg)
 	case ALIAS_FILE:
 		allow = kind == ALIAS_COMMAND ? "allow_mail_to_commands" :
 		    "allow_mail_to_files";
-		if (!local_in_list(allow, el->class)) {
+		if (!conf_list_has(allow, el->class)) {
 			local_result(x, DLV_BOUNCE, "5.7.1", "mail to %s is "
 			    "restricted (%s)", kind == ALIAS_COMMAND ?
 			    "command" : "file", allow);

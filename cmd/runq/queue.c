@@ -582,20 +582,6 @@ rq_notify_has(const char *notify, const char *word)
 	return 0;
 }
 
-/* rq_in_list - whether a configuration list holds word */
-static int
-rq_in_list(const char *param, const char *word)
-{
-	char	**l = conf_list(param);
-	size_t	 i;
-	int	 found = 0;
-
-	for (i = 0; l[i] != NULL; i++)
-		if (str_casecmp_ascii(l[i], word) == 0)
-			found = 1;
-	conf_list_free(l);
-	return found;
-}
 
 /*
  * rq_log - one recipient's outcome, in Postfix's format, so that
@@ -1025,7 +1011,7 @@ rq_attempt_keys(struct runq *rq, const char *id, const char *only_key,
 			rq_keys_add(keys, rt.key);
 			continue;
 		}
-		if (!rq->force && rq_in_list("defer_transports",
+		if (!rq->force && conf_list_has("defer_transports",
 		    rt.transport)) {
 			/* Waits for sendmail -q / runq -f; no attempt. */
 			t.pending = 1;

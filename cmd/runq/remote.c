@@ -247,20 +247,6 @@ remote_sasl(struct rq_rx *x, const char *mxhost, char *out, size_t outsz)
 	return found;
 }
 
-/* remote_has - whether a security options list holds a word */
-static int
-remote_has(const char *param, const char *word)
-{
-	char	**l = conf_list(param);
-	size_t	 i;
-	int	 found = 0;
-
-	for (i = 0; l[i] != NULL; i++)
-		if (str_casecmp_ascii(l[i], word) == 0)
-			found = 1;
-	conf_list_free(l);
-	return found;
-}
 
 /* remote_level - smtp_tls_security_level; -1 when it is not a level */
 static int
@@ -334,7 +320,7 @@ remote_opts(struct rq_rx *x, struct smtp_opts *o, int level,
 	o->tls_ctx = x->cc->tls;
 	for (i = 0; i < SMTP_TO_MAX; i++)
 		o->timeouts[i] = (int)conf_time(tnames[i]);
-	o->auth_plaintext = !remote_has("smtp_sasl_security_options",
+	o->auth_plaintext = !conf_list_has("smtp_sasl_security_options",
 	    "noplaintext");
 }
 
@@ -423,7 +409,7 @@ remote_session(struct rq_rx *x, const char *mxhost, const char *addr,
 		if (pass != NULL) {
 			o.auth_user = cred;
 			o.auth_pass = pass;
-			o.auth_tls_noplaintext = remote_has(
+			o.auth_tls_noplaintext = conf_list_has(
 			    "smtp_sasl_tls_security_options", "noplaintext");
 		}
 		bsnprintf(dest, sizeof(dest), "[%s]:%d", addr, x->port);

@@ -152,7 +152,6 @@ static enum pol_match pol_net_walk(const struct pol_ip *, struct buf *);
 static enum pol_match pol_mynetworks(const char *, struct buf *);
 static enum pol_match pol_dom_one(const char *, const char *, int,
 		    struct buf *);
-static int	 pol_in_list(const char *, const char *);
 static int	 pol_my_literal(const char *);
 static enum pol_lookup pol_map_find(const char *, int, const char *,
 		    struct buf *, struct buf *);
@@ -692,19 +691,6 @@ policy_mynetworks(const char *addr)
  * Domains.
  */
 
-/* pol_in_list - an exact word of a list parameter, without case */
-static int
-pol_in_list(const char *param, const char *word)
-{
-	char	**l = conf_list(param);
-	size_t	 i;
-	int	 found = 0;
-
-	for (i = 0; l[i] != NULL && !found; i++)
-		found = str_casecmp_ascii(l[i], word) == 0;
-	conf_list_free(l);
-	return found;
-}
 
 /* pol_my_literal - "[1.2.3.4]" or "[IPv6:...]" of one of our interfaces */
 static int
@@ -862,9 +848,9 @@ policy_domain_class(const char *domain)
 
 	if (domain == NULL || *domain == '\0')
 		return PC_LOCAL;
-	if (pol_in_list("mydestination", domain) || pol_my_literal(domain))
+	if (conf_list_has("mydestination", domain) || pol_my_literal(domain))
 		return PC_LOCAL;
-	if (pol_in_list("virtual_mailbox_domains", domain))
+	if (conf_list_has("virtual_mailbox_domains", domain))
 		return PC_VIRTUAL;
 	buf_init(&why, 4096);
 	l = conf_list("relay_domains");
@@ -922,7 +908,7 @@ pol_map_find(const char *spec, int flags, const char *key,
 static int
 pol_is_alias_map(const char *spec)
 {
-	return pol_in_list("alias_maps", spec);
+	return conf_list_has("alias_maps", spec);
 }
 
 /*
