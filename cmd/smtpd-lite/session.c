@@ -575,10 +575,11 @@ cmd_rcpt(struct session *s, char *arg)
 			str_upper(notify);
 		} else if (strcasecmp(tok, "ORCPT") == 0 && v != NULL &&
 		    orcpt == NULL && s->esmtp) {
-			char	*semi = strchr(v, ';'), *dec;
+			char	*semi = strchr(v, ';'), *dec = NULL;
 
 			if (semi == NULL || (dec = xtext_decode(semi + 1)) ==
 			    NULL || strlen(dec) > 500) {
+				free(dec);
 				reply(s, "501 5.5.4 Error: Bad ORCPT parameter "
 				    "syntax");
 				goto out;
