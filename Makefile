@@ -128,6 +128,20 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(COMMON_SRC) $(SPOOL_SRC)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(IDN_CFLAGS) $(SSL_CFLAGS) -o $@ $< \
 		$(COMMON_SRC) $(SPOOL_SRC) $(SSL_LIBS) -lresolv -ldl -lcrypt
 
+# fuzz-smtpd runs sessions in-process: smtpd-lite's modules but main.c
+# (the target stands in for smtpd_session).  --wrap: the client acts
+# inside the server's poll(2), sleep(3) takes no time, and the target
+# sees where each line sio_getline() reads starts (t/fuzz/fuzz-smtpd.c).
+SMTPD_FUZZ_SRC	:= $(filter-out cmd/smtpd-lite/main.c,$(sort $(wildcard cmd/smtpd-lite/*.c)))
+SMTPD_FUZZ_WRAP	:= -Wl,--wrap=poll,--wrap=sleep,--wrap=sio_getline
+
+$(BUILD)/fuzz/fuzz-smtpd: t/fuzz/fuzz-smtpd.c $(SMTPD_FUZZ_SRC) \
+		$(wildcard cmd/smtpd-lite/*.h) $(COMMON_SRC) $(SPOOL_SRC)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(IDN_CFLAGS) $(SSL_CFLAGS) \
+		$(SMTPD_FUZZ_WRAP) -o $@ $< $(SMTPD_FUZZ_SRC) $(COMMON_SRC) \
+		$(SPOOL_SRC) -lcdb $(SSL_LIBS) -lresolv -ldl -lcrypt
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build
