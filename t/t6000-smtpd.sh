@@ -281,6 +281,26 @@ test_expect_success 'a command too long is read to its end and refused, not spli
 	test_grep "^221" out
 '
 
+test_expect_success 'a command of exactly line_length_limit octets is taken; a long ORCPT is refused' '
+	ok=$(printf "%02043d" 0) &&
+	long=$(printf "%0501d" 0) &&
+	chat 127.0.0.1 >out <<-EOF &&
+	E
+	S EHLO c.example
+	E
+	S NOOP $ok
+	E
+	S MAIL FROM:<a@c.example>
+	E
+	S RCPT TO:<$me@host.example.org> ORCPT=rfc822;$long
+	E
+	S QUIT
+	A
+	EOF
+	test_grep "^250 2.0.0 Ok" out &&
+	test_grep "^501 5.5.4 Error: Bad ORCPT parameter syntax" out
+'
+
 test_expect_success 'pipelining where the client must wait: 554 5.5.0 and the end' '
 	chat 127.0.0.1 >out <<-\EOF &&
 	E

@@ -72,6 +72,18 @@ test_expect_success 'one reply per recipient: 2xx sent, 4xx deferred, 5xx bounce
 	test "$(queue_count)" = 0
 '
 
+test_expect_success 'the failure notice for a remote refusal: Diagnostic-Code smtp; and Remote-MTA dns;' '
+	mailq -d ALL >/dev/null 2>&1
+	start_smtp_peer MX --reply "rcpt=550:5.1.1 no such user" &&
+	test_config relayhost "[127.0.0.1]:$MX_PORT" &&
+	rm -f "mail/$me" &&
+	echo x | sendmail -odq -f "$me@host.example.org" gone@r.example &&
+	runq &&
+	test_grep "^Diagnostic-Code: smtp; 550 5.1.1 no such user$" "mail/$me" &&
+	test_grep "^Remote-MTA: dns; 127.0.0.1$" "mail/$me" &&
+	test_grep "^Status: 5.1.1" "mail/$me"
+'
+
 # stage_case STAGE CODE WANT - a peer that answers CODE at STAGE; the
 # recipient ends WANT (P: still queued, deferred; gone: bounced)
 stage_case() {

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -140,6 +141,32 @@ fwd_status(const char *reply, char *status, size_t sz, const char **rest)
 }
 
 /*
+ * fwd_diagnostic - RFC 3464's Diagnostic-Code and Remote-MTA from a
+ * recipient's reply text: a remote server's reply ("host mx[192.0.2.1]
+ * said: 550 5.1.1 ... (in reply to RCPT TO command)") is "smtp; 550
+ * 5.1.1 ..." from "dns; mx"; anything else is "x-unix; text" and no
+ * Remote-MTA
+ */
+static void
+fwd_diagnostic(const char *text, char **diag, char **mta)
+{
+	const char	*said, *end, *br;
+
+	*mta = NULL;
+	if (strncmp(text, "host ", 5) == 0 &&
+	    (said = strstr(text, " said: ")) != NULL) {
+		br = memchr(text + 5, '[', (size_t)(said - text - 5));
+		*mta = xasprintf("dns; %.*s", (int)((br != NULL ? br : said) -
+		    text - 5), text + 5);
+		end = strstr(said, " (in reply to ");
+		*diag = xasprintf("smtp; %.*s", (int)(end != NULL ? end -
+		    said - 7 : (ptrdiff_t)strlen(said + 7)), said + 7);
+		return;
+	}
+	*diag = xasprintf("x-unix; %s", text);
+}
+
+/*
  * fwd_notice - a failure, delay or success notice about recipients
  * idx[0..n) of m, to "to", with envelope sender "sender" ("" normally;
  * the double-bounce address for notices about notices)
@@ -153,13 +180,14 @@ fwd_notice(struct runq *rq, const struct spool_msg *m, int kind, size_t *idx,
 	struct bounce_info	 bi;
 	struct bounce_rcpt	*br;
 	char			(*status)[16];
-	char			**diag;
+	char			**diag, **mta;
 	size_t			 i;
 	int			 rc = -1;
 
 	br = xcalloc(n, sizeof(*br));
 	status = xcalloc(n, sizeof(*status));
 	diag = xcalloc(n, sizeof(char *));
+	mta = xcalloc(n, sizeof(char *));
 	memset(&bi, 0, sizeof(bi));
 	bi.kind = (enum bounce_kind)kind;
 	bi.queue_id = m->id;
@@ -180,7 +208,8 @@ fwd_notice(struct runq *rq, const struct spool_msg *m, int kind, size_t *idx,
 		const char		*rest;
 
 		fwd_status(r->reply, status[i], sizeof(status[i]), &rest);
-		diag[i] = xasprintf("x-unix; %s", rest);
+		fwd_diagnostic(rest, &diag[i], &mta[i]);
+		br[i].remote_mta = mta[i];
 		br[i].addr = r->addr;
 		br[i].orcpt = r->orcpt;
 		br[i].status = status[i][0] ? status[i] : NULL;
@@ -203,9 +232,12 @@ fwd_notice(struct runq *rq, const struct spool_msg *m, int kind, size_t *idx,
 	}
 	rc = fwd_commit(&w, id_out, idsz, why);
 out:
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		free(diag[i]);
+		free(mta[i]);
+	}
 	free(diag);
+	free(mta);
 	free(status);
 	free(br);
 	return rc;

@@ -158,7 +158,8 @@ sio_getline(struct sio *s, struct buf *line, size_t max, int *flags)
 			else if ((unsigned char)c < 0x20 && c != '\r' &&
 			    c != '\t')
 				*flags |= SIO_CTL;
-			if (line->len < max) {
+			/* the CR of the CR LF does not count against max */
+			if (line->len < max || (c == '\r' && line->len == max)) {
 				if (buf_addc(line, c) != BUF_OK) {
 					s->dead = 1;
 					return SIO_ERROR;

@@ -57,6 +57,11 @@
 
 static const char *const smtpd_keep_env[] = { "TZ", NULL };
 
+/* What runq -N is given, so that it reads the configuration we read. */
+static const char	 *smtpd_config;	/* -C, else $CORREO_CONFIG, or NULL */
+static char		**smtpd_overrides;	/* -o name=value */
+static size_t		  smtpd_noverrides;
+
 static void
 usage(void)
 {
@@ -209,7 +214,24 @@ smtpd_start_runq(void)
 		}
 		/* Not the client's connection (fd 3 under LISTEN_FDS). */
 		closefrom(3);
-		execl(path, "runq", "-N", (char *)NULL);
+		{
+			char	**av;
+			size_t	  n = 0, i;
+
+			av = xcalloc(4 + 2 * smtpd_noverrides, sizeof(*av));
+			av[n++] = "runq";
+			av[n++] = "-N";
+			if (smtpd_config != NULL) {
+				av[n++] = "-C";
+				av[n++] = (char *)smtpd_config;
+			}
+			for (i = 0; i < smtpd_noverrides; i++) {
+				av[n++] = "-o";
+				av[n++] = smtpd_overrides[i];
+			}
+			av[n] = NULL;
+			execv(path, av);
+		}
 		_exit(127);
 	}
 	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -404,6 +426,9 @@ main(int argc, char **argv)
 	if (optind != argc)
 		usage();
 	setup_config(config, env_config, overrides, noverrides, NULL);
+	smtpd_config = config != NULL ? config : env_config;
+	smtpd_overrides = overrides;
+	smtpd_noverrides = noverrides;
 	if (geteuid() == 0 && !local &&
 	    strcmp(conf_get("mail_owner"), "root") != 0)
 		fatalx(EX_NOPERM, "will not run as root: run it as mail_owner "
