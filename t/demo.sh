@@ -284,10 +284,7 @@ queues() {
 # The two hosts
 for dom in mail1.org mail2.org; do
 	d=$top/$dom
-	mkdir -p "$d/mail" "$d/libexec"
-	printf '#!/bin/sh\nexec %s/runq -C %s/correo.conf "$@"\n' "$build" "$d" \
-	    >"$d/libexec/runq"
-	chmod 755 "$d/libexec/runq"
+	mkdir -p "$d/mail"
 	: >"$d/maillog"
 	: >"$d/listener.log"
 	cat >"$d/correo.conf" <<-EOF
@@ -302,9 +299,7 @@ for dom in mail1.org mail2.org; do
 	# The other domain: its smtpd-lite on loopback, without DNS.
 	transport_maps = texthash:$d/transport
 	queue_directory = $d/spool
-	# runq for sendmail and smtpd-lite to start: a wrapper that gives it
-	# this file (smtpd-lite does not pass its configuration on to runq -N)
-	daemon_directory = $d/libexec
+	daemon_directory = $build
 	maillog_file = $d/maillog
 	mail_owner = $user
 	mail_spool_directory = $d/mail
