@@ -9,6 +9,8 @@
  * comments are skipped with a depth counter, not recursion.
  */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
@@ -1265,4 +1267,47 @@ addr_qualify_list(const char *in, size_t len, const char *origin,
 	buf_free(&q.at);
 	buf_free(&dom);
 	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * addr_literal_is_mine - whether "[a.b.c.d]" or "[IPv6:...]" is an
+ * address of one of this host's interfaces (getifaddrs(3)); compared
+ * as addresses, not as text
+ */
+int
+addr_literal_is_mine(const char *domain)
+{
+	struct ifaddrs	*ifa, *i;
+	unsigned char	 want[16];
+	char		 tmp[INET6_ADDRSTRLEN + 8];
+	const char	*a;
+	size_t		 n = strlen(domain);
+	int		 found = 0, fam;
+
+	if (n < 3 || domain[0] != '[' || domain[n - 1] != ']' ||
+	    n - 2 >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, domain + 1, n - 2);
+	tmp[n - 2] = '\0';
+	if (strncasecmp(tmp, "IPv6:", 5) == 0) {
+		a = tmp + 5;
+		fam = AF_INET6;
+	} else {
+		a = tmp;
+		fam = AF_INET;
+	}
+	if (inet_pton(fam, a, want) != 1 || getifaddrs(&ifa) != 0)
+		return 0;
+	for (i = ifa; i != NULL && !found; i = i->ifa_next) {
+		if (i->ifa_addr == NULL || i->ifa_addr->sa_family != fam)
+			continue;
+		if (fam == AF_INET)
+			found = memcmp(&((struct sockaddr_in *)(void *)
+			    i->ifa_addr)->sin_addr, want, 4) == 0;
+		else
+			found = memcmp(&((struct sockaddr_in6 *)(void *)
+			    i->ifa_addr)->sin6_addr, want, 16) == 0;
+	}
+	freeifaddrs(ifa);
+	return found;
 }

@@ -146,4 +146,7 @@ int	 addr_is_null(const char *addr);
 /* addr_utf8_valid - whether s[0..n) is well-formed UTF-8 (RFC 3629) */
 int	 addr_utf8_valid(const char *s, size_t n);
 
+/* addr_literal_is_mine - "[a.b.c.d]"/"[IPv6:..]" of a local interface */
+int	 addr_literal_is_mine(const char *domain);
+
 #endif

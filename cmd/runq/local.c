@@ -116,50 +116,13 @@ static void	 local_result(struct local_x *, enum dlv_status,
 		    __attribute__((format(printf, 4, 5)));
 
 
-/*
- * local_my_literal - whether "[a.b.c.d]" or "[IPv6:...]" is an address
- * of one of this host's interfaces
- */
-static int
-local_my_literal(const char *domain)
-{
-	struct ifaddrs	*ifa, *i;
-	char		 want[128], have[INET6_ADDRSTRLEN];
-	size_t		 n = strlen(domain);
-	int		 found = 0, v6;
-
-	if (n < 3 || domain[0] != '[' || domain[n - 1] != ']' ||
-	    n - 2 >= sizeof(want))
-		return 0;
-	memcpy(want, domain + 1, n - 2);
-	want[n - 2] = '\0';
-	v6 = strncasecmp(want, "IPv6:", 5) == 0;
-	if (getifaddrs(&ifa) != 0)
-		return 0;
-	for (i = ifa; i != NULL && !found; i = i->ifa_next) {
-		if (i->ifa_addr == NULL)
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET && !v6)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)
-			    (void *)i->ifa_addr)->sin_addr, have, sizeof(have));
-		else if (i->ifa_addr->sa_family == AF_INET6 && v6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)
-			    (void *)i->ifa_addr)->sin6_addr, have,
-			    sizeof(have));
-		else
-			continue;
-		found = str_casecmp_ascii(have, v6 ? want + 5 : want) == 0;
-	}
-	freeifaddrs(ifa);
-	return found;
-}
 
 /* local_is_mydestination - the domain is delivered here by local(8) */
 int
 local_is_mydestination(const char *domain)
 {
 	return conf_list_has("mydestination", domain) ||
-	    local_my_literal(domain);
+	    addr_literal_is_mine(domain);
 }
 
 /* local_is_virtual - the domain is a virtual mailbox domain */

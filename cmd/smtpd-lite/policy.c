@@ -29,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/addr.h"
 #include "common/buf.h"
 #include "common/conf.h"
 #include "common/dns.h"
@@ -152,7 +153,6 @@ static enum pol_match pol_net_walk(const struct pol_ip *, struct buf *);
 static enum pol_match pol_mynetworks(const char *, struct buf *);
 static enum pol_match pol_dom_one(const char *, const char *, int,
 		    struct buf *);
-static int	 pol_my_literal(const char *);
 static enum pol_lookup pol_map_find(const char *, int, const char *,
 		    struct buf *, struct buf *);
 static enum pol_lookup pol_maps_find(const char *, const char *,
@@ -692,48 +692,6 @@ policy_mynetworks(const char *addr)
  */
 
 
-/* pol_my_literal - "[1.2.3.4]" or "[IPv6:...]" of one of our interfaces */
-static int
-pol_my_literal(const char *domain)
-{
-	struct ifaddrs	*ifa, *i;
-	struct pol_ip	 want, have;
-	char		 tmp[INET6_ADDRSTRLEN + 8];
-	const char	*a;
-	size_t		 n = strlen(domain);
-	int		 found = 0;
-
-	if (n < 3 || domain[0] != '[' || domain[n - 1] != ']' ||
-	    n - 2 >= sizeof(tmp))
-		return 0;
-	memcpy(tmp, domain + 1, n - 2);
-	tmp[n - 2] = '\0';
-	a = strncasecmp(tmp, "IPv6:", 5) == 0 ? tmp + 5 : tmp;
-	if (pol_parse_ip(a, &want) != 0 ||
-	    (a == tmp) != (want.family == AF_INET))
-		return 0;
-	if (getifaddrs(&ifa) != 0)
-		return 0;
-	for (i = ifa; i != NULL && !found; i = i->ifa_next) {
-		if (i->ifa_addr == NULL)
-			continue;
-		memset(&have, 0, sizeof(have));
-		if (i->ifa_addr->sa_family == AF_INET) {
-			have.family = AF_INET;
-			memcpy(have.a, &((struct sockaddr_in *)(void *)
-			    i->ifa_addr)->sin_addr, 4);
-		} else if (i->ifa_addr->sa_family == AF_INET6) {
-			have.family = AF_INET6;
-			memcpy(have.a, &((struct sockaddr_in6 *)(void *)
-			    i->ifa_addr)->sin6_addr, 16);
-		} else
-			continue;
-		found = have.family == want.family &&
-		    memcmp(have.a, want.a, sizeof(have.a)) == 0;
-	}
-	freeifaddrs(ifa);
-	return found;
-}
 
 /*
  * pol_dom_one - one relay_domains entry against domain, with parent
@@ -848,7 +806,7 @@ policy_domain_class(const char *domain)
 
 	if (domain == NULL || *domain == '\0')
 		return PC_LOCAL;
-	if (conf_list_has("mydestination", domain) || pol_my_literal(domain))
+	if (conf_list_has("mydestination", domain) || addr_literal_is_mine(domain))
 		return PC_LOCAL;
 	if (conf_list_has("virtual_mailbox_domains", domain))
 		return PC_VIRTUAL;
