@@ -323,10 +323,19 @@ smtpd_session(struct smtpd_peer *peer, int rfd, int wfd)
 	log_mail("smtpd", "connect from %s", smtpd_clientname(&s));
 	buf_init(&why, 1024);
 	buf_init(&stats, 1024);
-	/* A private spool (tests, the demo) is made as needed. */
-	pw = getpwnam(conf_get("mail_owner"));
-	if (spool_open(&s.sp, conf_get("queue_directory"), pw != NULL &&
-	    pw->pw_uid == geteuid() ? SPOOL_CREATE : 0, &why) != 0) {
+	/*
+	 * A private spool (tests, the demo) is made as needed; the user
+	 * database is asked only then (NSS costs memory in every session).
+	 */
+	if (spool_open(&s.sp, conf_get("queue_directory"), 0, &why) != 0 &&
+	    (pw = getpwnam(conf_get("mail_owner"))) != NULL &&
+	    pw->pw_uid == geteuid()) {
+		buf_reset(&why);
+		spool_close(&s.sp);
+		(void)spool_open(&s.sp, conf_get("queue_directory"),
+		    SPOOL_CREATE, &why);
+	}
+	if (s.sp.path == NULL) {
 		log_warnx("%s", buf_str(&why));
 		reply(&s, "421 4.3.0 %s Error: mail system unavailable",
 		    conf_get("myhostname"));
