@@ -615,6 +615,28 @@ test_expect_success 'sendmail -bs: the local user, no relay control' '
 	test_grep "^origin: local uid=$(id -u) user=$me" dump
 '
 
+test_lazy_prereq UNSHARE 'unshare -m true'
+test_expect_success ROOT,UNSHARE 'a full disk: 452 4.3.1 after the content, never 250, nothing left in the queue' '
+	queue_empty &&
+	big=$(printf "%070d" 0) &&
+	{
+		printf "E\nS EHLO c.example\nE\nS MAIL FROM:<a@c.example>\nE\n"
+		printf "S RCPT TO:<%s@host.example.org>\nE\nS DATA\nE\nS Subject: big\nS\n" "$me"
+		i=0
+		while [ $i -lt 8000 ]; do echo "S $big"; i=$((i + 1)); done
+		printf "S .\nE\nS QUIT\nE\n"
+	} >big.chat &&
+	unshare -m sh -c "
+		mkdir -p \"$TRASH/spool/incoming\" &&
+		mount -t tmpfs -o size=256k tmpfs \"$TRASH/spool/incoming\" &&
+		$CHAT --timeout 10 --env TCPREMOTEIP=127.0.0.1 -- smtpd-lite <big.chat >out
+	" &&
+	cat out | tail -3 &&
+	test_grep "^452 4.3.1 Insufficient system storage" out &&
+	! grep "^250 2.0.0 Ok: queued" out &&
+	test "$(queue_count)" = 0
+'
+
 test_expect_success 'a listening socket on fd 0 is refused' '
 	python3 -c "
 import socket, subprocess, sys
