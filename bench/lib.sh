@@ -1,12 +1,14 @@
-# bench/lib.sh - what bench/submit, bench/local and bench/relay share:
-# the temporary directory and its traps, timing, waiting and counting
-# helpers, the message, the private correo configuration, and the setup
-# and teardown of Postfix and DMA.
+# bench/lib.sh - what bench/submit, bench/local, bench/relay and
+# bench/smtpd share: the temporary directory and its traps, timing,
+# waiting and counting helpers, processes and ports, the message, the
+# private correo configuration, and the setup and teardown of Postfix
+# (the system's instance, or a private one under $W) and DMA.
 # Sourced, not run:
 #
 #	. "$(dirname "$0")/lib.sh"
 #	bench_init "$1"			# BUILD, DRIVER, W, the traps
 #	pf_setup pf_main_mine		# as root: /etc/postfix/main.cf
+#	pfi_setup pfi_main pfi_master	# as root: a Postfix under $W/pfi
 #	dma_setup			# as root: /etc/dma/dma.conf
 #
 # A script that makes more than this sets up (a system file, a process)
@@ -28,6 +30,7 @@ pf_ok=		# Postfix is usable; if not, pf_why says why
 pf_why=
 pf_main_ours=	# we wrote /etc/postfix/main.cf
 pf_started=	# we started the Postfix master
+pfi_started=	# we started the private Postfix instance (pfi_*)
 dma_ok=		# DMA is usable; if not, dma_why says why
 dma_why=
 dma_etc_made=	# we created /etc/dma
@@ -61,6 +64,9 @@ cleanup_extra() { :; }
 cleanup() {
 	trap - EXIT INT TERM HUP PIPE
 	cleanup_extra
+	if [ -n "$pfi_started" ]; then
+		pfi_stop
+	fi
 	if [ -n "$pf_started" ]; then
 		postfix stop >/dev/null 2>&1
 		pf_wait_stopped
@@ -139,6 +145,55 @@ ratio() {
 # verdict COND - "met" when the awk condition holds, else "MISSED"
 verdict() {
 	if awk "BEGIN { exit !($1) }"; then echo met; else echo MISSED; fi
+}
+
+# ----- processes and ports -------------------------------------------
+
+# alive PID - PID runs (a zombie does not count)
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
+# stop_pid PID - stop a process we started: SIGTERM, up to 5 s, then
+# SIGKILL; then reap it
+stop_pid() {
+	[ -n "$1" ] || return 0
+	kill "$1" 2>/dev/null
+	_sp=0
+	while [ $_sp -lt 50 ] && alive "$1"; do
+		sleep 0.1
+		_sp=$((_sp + 1))
+	done
+	alive "$1" && kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+# port_state PORT STATE - a socket of 127.0.0.1:PORT (or *:PORT) is in
+# STATE, a /proc/net/tcp state: 0A listening, 01 established, .. any
+port_state() {
+	_hex=$(printf '%04X' "$1")
+	grep -q "^ *[0-9]*: [0-9A-F]*:$_hex [0-9A-F]*:[0-9A-F]* $2 " \
+	    /proc/net/tcp
+}
+
+# free_port - a TCP port from 20000 to 59999 that no socket uses now
+free_port() {
+	_fp=0
+	while [ $_fp -lt 100 ]; do
+		_fp=$((_fp + 1))
+		_port=$(shuf -i 20000-59999 -n 1)
+		port_state "$_port" '..' || { echo "$_port"; return 0; }
+	done
+	return 1
+}
+
+# listening PORT... - something listens on each 127.0.0.1:PORT
+listening() {
+	for _lp in "$@"; do
+		port_state "$_lp" 0A || return 1
+	done
 }
 
 # hf NAME RUNS WARMUP CMD... - hyperfine (or a date loop): "mean sd" in ms
@@ -378,6 +433,134 @@ pf_hold() {
 pf_log_error() {
 	grep -E 'warning|error|fatal|status=(deferred|bounced)' \
 	    "$W/pf/maillog" 2>/dev/null | tail -n 1 | cut -c 1-200
+}
+
+# ----- a private Postfix instance ------------------------------------
+#
+# For what needs master.cf services of its own (bench/smtpd: smtpd on
+# free ports): config_directory, queue_directory and data_directory
+# under $W/pfi, started with postfix -c.  Nothing of the system's
+# Postfix is read but its programs, master.cf.proto and dynamicmaps.cf,
+# nothing of it is written, and it may run next to the system's instance.
+# Root only (the master is).
+
+PFI=	# its directory, $W/pfi, once pfi_setup has made it
+
+# pfi_setup MAIN MASTER - main.cf is the common part, then what MAIN
+# prints; master.cf is Debian's (master.cf.proto) with every chroot
+# off, through the filter MASTER (stdin to stdout), which adds the
+# services; sets pf_ok or pf_why
+pfi_setup() {
+	PATH=$PATH:/usr/sbin:/usr/lib/postfix/sbin
+	if [ "$(id -u)" != 0 ]; then
+		pf_why="not root"
+		return
+	fi
+	if ! pf_install; then
+		pf_why="postfix is not installed and could not be (see apt-get)"
+		return
+	fi
+	PFI=$W/pfi
+	mkdir -p "$PFI/etc" "$PFI/spool" "$PFI/data" || return
+	chown postfix "$PFI/data"
+	_proto=
+	for _f in /etc/postfix/master.cf.proto \
+	    /usr/share/postfix/master.cf.dist /etc/postfix/master.cf; do
+		[ -f "$_f" ] && { _proto=$_f; break; }
+	done
+	if [ -z "$_proto" ]; then
+		pf_why="no master.cf to start from"
+		return
+	fi
+	{
+		cat <<EOF
+$MARK
+compatibility_level = 3.6
+queue_directory = $PFI/spool
+data_directory = $PFI/data
+maillog_file = $PFI/maillog
+maillog_file_prefixes = $W
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+biff = no
+EOF
+		"$1"
+	} >"$PFI/etc/main.cf"
+	# Every service's chroot column (the fifth) to n: the queue under
+	# $W has no etc/ or dev/ for a chroot.
+	awk '/^[a-z0-9]/ && NF >= 8 && $5 == "y" { $5 = "n" } { print }' \
+	    "$_proto" | "$2" >"$PFI/etc/master.cf"
+	[ -f /etc/postfix/dynamicmaps.cf ] &&
+	    cp /etc/postfix/dynamicmaps.cf "$PFI/etc/"
+	if ! postfix -c "$PFI/etc" check >"$W/postfix-check.log" 2>&1; then
+		pf_why="postfix check failed: $(tail -n 1 "$W/postfix-check.log")"
+		return
+	fi
+	pf_ok=1
+}
+
+# pfi_start - start its master; 1 when it did not come up
+pfi_start() {
+	postfix -c "$PFI/etc" start >"$W/postfix-start.log" 2>&1 || return 1
+	pfi_started=1
+	postfix -c "$PFI/etc" status >/dev/null 2>&1
+}
+
+# pfi_stop - stop its master (30 s at most)
+pfi_stop() {
+	postfix -c "$PFI/etc" stop >/dev/null 2>&1
+	_i=0
+	while [ $_i -lt 30 ] &&
+	    postfix -c "$PFI/etc" status >/dev/null 2>&1; do
+		sleep 1
+		_i=$((_i + 1))
+	done
+	pfi_started=
+}
+
+# pfi_reload - reread main.cf and master.cf; the daemons that still
+# hold the old configuration finish first
+pfi_reload() {
+	postfix -c "$PFI/etc" reload >/dev/null 2>&1
+	sleep 2
+}
+
+# pfi_conf NAME=VALUE... - set parameters in its main.cf
+pfi_conf() { postconf -c "$PFI/etc" -e "$@"; }
+
+# pfi_version - "Postfix 3.7.11"
+pfi_version() { echo "Postfix $(postconf -c "$PFI/etc" -h mail_version)"; }
+
+# pfi_clean - remove every queue file
+pfi_clean() {
+	postsuper -c "$PFI/etc" -d ALL >/dev/null 2>&1
+	for _q in maildrop incoming active deferred hold defer bounce; do
+		[ -d "$PFI/spool/$_q" ] &&
+		    find "$PFI/spool/$_q" -type f -delete
+	done
+	return 0
+}
+
+# pfi_count QUEUE... - queue files in these queues (incoming, active...)
+pfi_count() {
+	_d=
+	for _q in "$@"; do _d="$_d $PFI/spool/$_q"; done
+	# shellcheck disable=SC2086
+	count_files $_d
+}
+
+# pfi_empty - nothing in its queue
+pfi_empty() {
+	empty "$PFI/spool/maildrop" "$PFI/spool/incoming" \
+	    "$PFI/spool/active" "$PFI/spool/deferred" "$PFI/spool/hold"
+}
+
+# pfi_log_error - the last warning or error in its log
+pfi_log_error() {
+	grep -E 'warning|error|fatal|status=(deferred|bounced)' \
+	    "$PFI/maillog" 2>/dev/null | tail -n 1 | cut -c 1-200
 }
 
 # ----- DMA -----------------------------------------------------------
