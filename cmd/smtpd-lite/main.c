@@ -24,6 +24,7 @@
  * and smtpd_tls_auth_only=yes for 587), -v, and -S for sendmail -bs
  * (internal).
  */
+#include <sys/file.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -186,6 +187,39 @@ find_peer(struct smtpd_peer *p, int *fd)
  * smtpd_start_runq - delivery starts at once: runq -N, detached (it
  * pokes the running runner, or runs when it may: runq(8))
  */
+/*
+ * smtpd_nudge - what runq -N would do, without starting it when it
+ * would do nothing: 1 when a running runner was poked (its lock file's
+ * time set, as runq does), or when the spool is an installed one
+ * (whose runner root's path unit, timer or cron starts); 0 when runq
+ * must run (a private spool with no runner at work).  Saves a fork and
+ * exec per message (bench/smtpd).
+ */
+static int
+smtpd_nudge(void)
+{
+	char		 path[PATH_MAX];
+	struct stat	 st;
+	const char	*qd = conf_get("queue_directory");
+	int		 fd;
+
+	if (bsnprintf(path, sizeof(path), "%s/queue/.runq.lock", qd) != 0)
+		return 0;
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0 &&
+		    errno == EWOULDBLOCK) {
+			if (futimens(fd, NULL) != 0)
+				log_warn("poke the running runq");
+			close(fd);
+			return 1;
+		}
+		close(fd);	/* a lock we took goes with it */
+	}
+	if (bsnprintf(path, sizeof(path), "%s/incoming", qd) != 0)
+		return 0;
+	return stat(path, &st) == 0 && (st.st_mode & 070) != 0;
+}
+
 void
 smtpd_start_runq(void)
 {
@@ -193,6 +227,8 @@ smtpd_start_runq(void)
 	pid_t	 pid;
 	int	 fd;
 
+	if (smtpd_nudge())
+		return;
 	if (bsnprintf(path, sizeof(path), "%s/runq",
 	    conf_get("daemon_directory")) != 0)
 		return;
