@@ -11,9 +11,14 @@ chat() {
 	$CHAT --timeout 5 --env TCPREMOTEIP="$1" -- smtpd-lite
 }
 
-# No delivery in these tests: queued mail stays for inspection.
+# No delivery in these tests: queued mail stays for inspection, and no
+# runq moves it from incoming/ to queue/ while a test looks at it.
 test_config queue_run_delay 1d
 test_config defer_transports "local, smtp, virtual"
+mkdir -p fakebin
+ln -s "$CORREO_BUILD/smtpd-lite" fakebin/smtpd-lite
+ln -s /bin/true fakebin/runq
+test_config daemon_directory "$TRASH/fakebin"
 
 queue_empty() {
 	mailq -d ALL >/dev/null 2>&1

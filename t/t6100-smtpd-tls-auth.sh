@@ -41,6 +41,11 @@ test_config smtpd_sasl_type dovecot
 test_config smtpd_sasl_path "$SOCK"
 test_config queue_run_delay 1d
 test_config defer_transports "local, smtp, virtual"
+# No runq moves queued mail while a test looks at it.
+mkdir -p fakebin
+ln -s "$CORREO_BUILD/smtpd-lite" fakebin/smtpd-lite
+ln -s /bin/true fakebin/runq
+test_config daemon_directory "$TRASH/fakebin"
 
 # serve NAME [-o name=value...] - smtpd-lite on a free loopback port
 # under systemd-socket-activate --inetd; sets NAME_PORT
