@@ -561,6 +561,13 @@ sa_fd3_fakerunq() {
 test_expect_success SOCKET_ACTIVATE,SWAKS 'runq started by smtpd-lite does not inherit the connection' '
 	fake_runq &&
 	launch SA 1 sa_fd3_fakerunq &&
+	# No runner at work (an earlier test'"'"'s runq may still be): else
+	# smtpd-lite only pokes it and starts none.
+	i=0 &&
+	while [ -f spool/queue/.runq.lock ] && [ $i -lt 100 ] &&
+	    ! flock -n spool/queue/.runq.lock true; do
+		sleep 0.1; i=$((i + 1))
+	done &&
 	queue_count >leak.before &&
 	send 127.0.0.1 $SA_PORT1 leak &&
 	queued leak &&

@@ -254,7 +254,7 @@ smtpd_start_runq(void)
 			char	**av;
 			size_t	  n = 0, i;
 
-			av = xcalloc(4 + 2 * smtpd_noverrides, sizeof(*av));
+			av = xcalloc(5 + 2 * smtpd_noverrides, sizeof(*av));
 			av[n++] = "runq";
 			av[n++] = "-N";
 			if (smtpd_config != NULL) {
