@@ -234,7 +234,6 @@ struct rq_job {
 	char	**ids;
 	size_t	 n, cap;
 	int	 local;
-	int	 running;	/* workers of this route now */
 };
 
 struct rq_sched {
@@ -334,7 +333,6 @@ rq_reap(struct rq_sched *s)
 	for (i = 0; i < s->npids; i++) {
 		if (s->pids[i] != pid)
 			continue;
-		s->jobs[s->pidjob[i]].running--;
 		if (s->jobs[s->pidjob[i]].local)
 			s->running_local--;
 		s->pids[i] = s->pids[s->npids - 1];
@@ -376,7 +374,6 @@ rq_launch(struct runq *rq, struct rq_sched *s, size_t ji, char **ids,
 	}
 	s->pids[s->npids] = pid;
 	s->pidjob[s->npids++] = ji;
-	j->running++;
 	if (j->local)
 		s->running_local++;
 }
@@ -392,7 +389,7 @@ rq_launch(struct runq *rq, struct rq_sched *s, size_t ji, char **ids,
 static void
 rq_schedule(struct runq *rq, struct rq_sched *s)
 {
-	size_t		 ji, k, w, nw, i, n, total = 0, next_local = 0;
+	size_t		 ji, k, w, nw, i, n, total = 0;
 	long long	 dlimit = conf_int("smtp_destination_concurrency_limit");
 	int		 plimit = (int)conf_int("default_process_limit");
 	char		**part;
@@ -428,12 +425,10 @@ rq_schedule(struct runq *rq, struct rq_sched *s)
 			if (!rq_reap(s))
 				break;
 		rq_launch(rq, s, ji, s->jobs[ji].ids, s->jobs[ji].n);
-		next_local++;
 	}
 	while (s->npids > 0)
 		if (!rq_reap(s))
 			break;
-	(void)next_local;
 	for (ji = 0; ji < s->njobs; ji++) {
 		for (k = 0; k < s->jobs[ji].n; k++)
 			free(s->jobs[ji].ids[k]);

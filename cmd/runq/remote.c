@@ -343,7 +343,7 @@ remote_tls_ctx(struct rq_conncache *cc, struct buf *why)
 	return cc->tls;
 }
 
-/* remote_fail_all - a session-wide failure for every recipient left */
+/* remote_set_last - remember the latest session-wide failure */
 static void
 remote_set_last(struct rq_rx *x, const struct dlv_result *r,
     const char *relay)
@@ -620,12 +620,10 @@ remote_smtp(struct rq_rx *x)
 {
 	struct dns_addr	 addrs[64];
 	struct rq_conn	*k = NULL, fresh;
-	struct buf	 why;
 	char		 addr[DNS_NAME_MAX], tried[DNS_NAME_MAX];
 	size_t		 i, naddr = 0, max;
 	int		 limit, broke;
 
-	buf_init(&why, 512);
 	tried[0] = '\0';
 	/* A session kept from an earlier message first. */
 	for (i = 0; i < RQ_CONN_MAX; i++)
@@ -696,7 +694,6 @@ out:
 			res->relay = res->relaybuf;
 		}
 	}
-	buf_free(&why);
 }
 
 /* remote_lmtp - the LMTP route: one session per message */
@@ -720,16 +717,6 @@ remote_lmtp(struct rq_rx *x)
 	free(lr);
 }
 
-/* remote_ascii - whether a string is all ASCII */
-static int
-remote_ascii(const char *p)
-{
-	for (; *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80)
-			return 0;
-	return 1;
-}
-
 /*
  * remote_alabel - addr with its internationalized domain as A-labels
  * when the local part is ASCII (then the address needs no SMTPUTF8,
@@ -742,12 +729,12 @@ remote_alabel(const char *addr)
 	const char	*at = strrchr(addr, '@');
 	char		*local, *res = NULL;
 
-	if (at == NULL || remote_ascii(at + 1))
+	if (at == NULL || !dlv_has_8bit(at + 1))
 		return NULL;
 	local = xstrndup(addr, (size_t)(at - addr));
 	buf_init(&out, 1024);
 	buf_init(&why, 1024);
-	if (remote_ascii(local) && idn_to_ascii(at + 1, &out, &why) == 0) {
+	if (!dlv_has_8bit(local) && idn_to_ascii(at + 1, &out, &why) == 0) {
 		struct buf	 a;
 
 		buf_init(&a, SPOOL_ADDR_MAX + 1100);
@@ -772,9 +759,8 @@ remote_orcpt(const char *addr)
 	const unsigned char *p;
 	char		*out;
 
-	for (p = (const unsigned char *)addr; *p != '\0'; p++)
-		if (*p >= 0x80)
-			return NULL;
+	if (dlv_has_8bit(addr))
+		return NULL;
 	buf_init(&b, 4 * SPOOL_ADDR_MAX + 64);
 	buf_adds(&b, "rfc822;");
 	for (p = (const unsigned char *)addr; *p != '\0'; p++) {
@@ -861,7 +847,7 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 			    str_casecmp_ascii(rt->nexthop, at + 1) == 0;
 		}
 		/* A name without A-labels has given every result. */
-		if (remote_ascii(x.host) || remote_host_alabel(&x) == 0)
+		if (!dlv_has_8bit(x.host) || remote_host_alabel(&x) == 0)
 			remote_smtp(&x);
 	}
 	buf_free(&why);
