@@ -24,9 +24,19 @@ chown -R "$owner:" spool
 : >maillog && chown "$owner:" maillog
 test_config mail_owner "$owner"
 
+# mail_owner must reach sendmail: a checkout under a 0700 directory
+# (mktemp -d) hides the build from it, so it gets a copy then.
+owner_path=$PATH
+if ! setpriv --reuid "$uid" --regid "$gid" --clear-groups \
+    test -x "$CORREO_BUILD/sendmail"; then
+	mkdir -p "$TRASH/owner-bin" &&
+	cp "$CORREO_BUILD/sendmail" "$TRASH/owner-bin/" &&
+	owner_path=$TRASH/owner-bin:$PATH
+fi
+
 as_owner() {
 	setpriv --reuid "$uid" --regid "$gid" --clear-groups \
-	    env CORREO_CONFIG="$CORREO_CONFIG" PATH="$PATH" "$@"
+	    env CORREO_CONFIG="$CORREO_CONFIG" PATH="$owner_path" "$@"
 }
 
 start_smtp_peer A --auth "alice:pw-only-root-knows" --auth-plaintext \
