@@ -51,7 +51,16 @@ LIBS_sendmail	:= -ldl
 LIBS_mailq	:= -ldl
 LIBS_newaliases	:= -lcdb -ldl
 LIBS_runq	:= -lcdb $(SSL_LIBS) -lresolv -ldl
-LIBS_smtpd-lite	:= -lcdb $(SSL_LIBS) -lresolv -ldl -lcrypt
+LIBS_smtpd-lite	:= -lcdb -lresolv -ldl -lcrypt
+
+# smtpd-lite is not linked with OpenSSL either: it loads the server side
+# of common/tls.c from smtpd-tls.so when a session first needs TLS
+# (cmd/smtpd-lite/tlsload.c).  The module is built from position-
+# independent objects with hidden visibility; it exports one table.
+TLSMOD		:= $(BUILD)/smtpd-tls.so
+TLSMOD_SRC	:= cmd/smtpd-lite/module/smtpd-tls.c common/tls.c \
+		   common/buf.c common/util.c common/log.c
+TLSMOD_OBJ	:= $(TLSMOD_SRC:%.c=$(BUILD)/pic/%.o)
 
 # runq's modules other than main.c, as a library the unit tests link.
 RUNQ_LIB_SRC	:= $(filter-out cmd/runq/main.c,$(sort $(wildcard cmd/runq/*.c)))
@@ -79,11 +88,19 @@ FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
 .PHONY: all check test asan lint fuzz fuzz-build demo bench install \
 	clean units deps
 
-all: $(PROG_BINS) $(HELPER)
+all: $(PROG_BINS) $(TLSMOD) $(HELPER)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/pic/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(TLSMOD): $(TLSMOD_OBJ)
+	$(CC) $(CFLAGS) $(LDFLAGS) -shared -Wl,--no-undefined -o $@ $^ \
+		$(SSL_LIBS)
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -132,7 +149,7 @@ $(BUILD)/fuzz/%: t/fuzz/%.c $(COMMON_SRC) $(SPOOL_SRC)
 # (the target stands in for smtpd_session).  --wrap: the client acts
 # inside the server's poll(2), sleep(3) takes no time, and the target
 # sees where each line sio_getline() reads starts (t/fuzz/fuzz-smtpd.c).
-SMTPD_FUZZ_SRC	:= $(filter-out cmd/smtpd-lite/main.c,$(sort $(wildcard cmd/smtpd-lite/*.c)))
+SMTPD_FUZZ_SRC	:= $(filter-out cmd/smtpd-lite/main.c cmd/smtpd-lite/tlsload.c,$(sort $(wildcard cmd/smtpd-lite/*.c)))
 SMTPD_FUZZ_WRAP	:= -Wl,--wrap=poll,--wrap=sleep,--wrap=sio_getline
 
 $(BUILD)/fuzz/fuzz-smtpd: t/fuzz/fuzz-smtpd.c $(SMTPD_FUZZ_SRC) \
@@ -182,4 +199,4 @@ install: all
 clean:
 	rm -rf build build-asan t/trash*
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)

@@ -203,4 +203,32 @@ const char *tls_cipher_name(const struct tls *);
 
 const char *tls_strerror(int status);
 
+/*
+ * The server side as a module.  smtpd-lite runs once per connection,
+ * and most sessions on port 25 never start TLS: loading OpenSSL at
+ * every start would cost more time and memory than the rest of the
+ * session (bench/smtpd).  So smtpd-lite is linked without OpenSSL and
+ * loads smtpd-tls.so, which holds this file's code, when TLS is first
+ * needed; the module hands over its entry points as one table, named
+ * TLS_SERVER_API_SYMBOL, whose version and size the loader checks.
+ */
+#define TLS_SERVER_API_VERSION	1
+#define TLS_SERVER_API_SYMBOL	"correo_tls_server_api"
+
+struct tls_server_api {
+	unsigned	  version;	/* TLS_SERVER_API_VERSION */
+	size_t		  size;		/* sizeof(struct tls_server_api) */
+	struct tls_ctx	*(*ctx_new)(const char *, const char *,
+			    struct buf *);
+	struct tls_ctx	*(*ctx_free)(struct tls_ctx *);
+	int		 (*start)(struct tls_ctx *, int, int, int,
+			    struct tls **, struct buf *);
+	struct tls	*(*free)(struct tls *);
+	ssize_t		 (*read)(struct tls *, void *, size_t);
+	ssize_t		 (*write)(struct tls *, const void *, size_t);
+	short		 (*want)(const struct tls *);
+	size_t		 (*pending)(const struct tls *);
+	int		 (*info)(const struct tls *, struct buf *);
+};
+
 #endif

@@ -44,6 +44,7 @@ test_config defer_transports "local, smtp, virtual"
 # No runq moves queued mail while a test looks at it.
 mkdir -p fakebin
 ln -s "$CORREO_BUILD/smtpd-lite" fakebin/smtpd-lite
+ln -s "$CORREO_BUILD/smtpd-tls.so" fakebin/smtpd-tls.so
 ln -s /bin/true fakebin/runq
 test_config daemon_directory "$TRASH/fakebin"
 
@@ -339,6 +340,72 @@ test_expect_success 'smtpd_sasl_type = passwd-file, for hosts without Dovecot' '
 	    --auth-user carol --auth-password carol-pw \
 	    --from carol@host.example.org --to far@remote.example >out 2>&1 &&
 	test_grep "<~  250 2.0.0 Ok: queued as" out
+'
+
+test_expect_success 'smtpd-lite itself is not linked with OpenSSL; smtpd-tls.so is' '
+	objdump -p "$CORREO_BUILD/smtpd-lite" >needed &&
+	! grep -E "NEEDED +lib(ssl|crypto)\." needed &&
+	objdump -p "$CORREO_BUILD/smtpd-tls.so" >needed &&
+	test_grep "NEEDED +libssl\." needed
+'
+
+test_expect_success 'a plaintext session never maps libssl; one that starts TLS does' '
+	$CHAT -- smtpd-lite -o smtpd_tls_security_level=may >out <<-\EOF &&
+	E
+	S EHLO c.example
+	E
+	S NOOP
+	E
+	S QUIT
+	E
+	EOF
+	test_grep "^250-STARTTLS" out &&
+	cat >maps.py <<-\PYEOF &&
+	import os, socket, subprocess, sys, time
+	a, b = socket.socketpair()
+	p = subprocess.Popen(sys.argv[1:], stdin=b, stdout=b)
+	b.close()
+	f = a.makefile("rwb", buffering=0)
+	def reply():
+	    while True:
+	        l = f.readline()
+	        if l[3:4] != b"-":
+	            return l
+	reply()
+	f.write(b"EHLO c.example\r\n"); reply()
+	before = open("/proc/%d/maps" % p.pid).read()
+	f.write(b"STARTTLS\r\n"); reply()
+	time.sleep(0.3)
+	after = open("/proc/%d/maps" % p.pid).read()
+	print("before", "libcrypto" in before, "smtpd-tls" in before)
+	print("after", "libcrypto" in after, "smtpd-tls" in after)
+	a.close(); p.kill(); p.wait()
+	PYEOF
+	/usr/bin/python3 maps.py smtpd-lite \
+	    -o smtpd_tls_security_level=may >maps.out &&
+	test_grep "^before False False" maps.out &&
+	test_grep "^after True True" maps.out
+'
+
+test_expect_success 'no TLS module: STARTTLS is 454 4.7.0 with the reason logged, plaintext goes on' '
+	mkdir -p nomod &&
+	ln -sf "$CORREO_BUILD/smtpd-lite" nomod/smtpd-lite &&
+	: >maillog &&
+	$CHAT -- smtpd-lite -o daemon_directory="$TRASH/nomod" \
+	    -o smtpd_tls_security_level=may >out <<-\EOF &&
+	E
+	S EHLO c.example
+	E
+	S STARTTLS
+	E
+	S MAIL FROM:<a@host.example.org>
+	E
+	S QUIT
+	E
+	EOF
+	test_grep "^454 4.7.0 TLS not available due to local problem" out &&
+	test_grep "^250 2.1.0" out &&
+	test_grep "cannot start TLS: cannot load the TLS module: .*smtpd-tls.so" maillog
 '
 
 test_done
