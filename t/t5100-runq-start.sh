@@ -18,6 +18,11 @@ wait_for() {
 	eval "$1"
 }
 
+# queue_clear - remove every message, once no worker holds one any more
+queue_clear() {
+	wait_for "mailq -d ALL >/dev/null 2>&1; test \$(queue_count) = 0"
+}
+
 test_expect_success 'a burst of 300 submissions makes few runners and delivers all' '
 	rm -f peak &&
 	{ ( peak=0; i=0;
@@ -65,6 +70,52 @@ test_expect_success 'runq -w delivers new mail as it arrives, and stops when kil
 	echo again | sendmail -odq "$me" &&
 	wait_for "test \$(mbox_count mail/$me) = $((n + 2))" &&
 	kill -0 $w
+'
+
+test_expect_success 'a watching runner retries a deferred message when it is due, not after queue_run_delay' '
+	test_config minimal_backoff_time 1s &&
+	test_config maximal_backoff_time 1s &&
+	test_config queue_run_delay 1d &&
+	test_when_finished "test_unconfig minimal_backoff_time; test_unconfig maximal_backoff_time; test_unconfig queue_run_delay" &&
+	: >maillog &&
+	runq -w &
+	w=$!
+	test_when_finished "kill $w 2>/dev/null; wait $w 2>/dev/null; queue_clear" &&
+	echo retried | sendmail -odq far@remote.example &&
+	wait_for "test \$(grep -c \"to=<far@remote.example>.*status=deferred\" maillog) -ge 3" &&
+	kill -0 $w
+'
+
+test_lazy_prereq STRACE 'command -v strace && strace -f -o /dev/null true'
+
+test_expect_success STRACE 'a busy runner reads the deferred queue once, not once per new message' '
+	test_config defer_transports local &&
+	test_config minimal_backoff_time 1h &&
+	test_when_finished "test_unconfig defer_transports; test_unconfig minimal_backoff_time" &&
+	i=0 &&
+	while [ $i -lt 30 ]; do
+		echo "old $i" | sendmail -odq "$me" || return 1
+		i=$((i + 1))
+	done &&
+	runq &&
+	test "$(queue_count)" = 30 &&
+	old=$(queued_files | sed -n 1p) && old=${old##*/} &&
+	: >maillog || return 1
+	strace -f -e trace=newfstatat,statx,fstatat64 -o trace runq -w \
+	    >/dev/null 2>&1 &
+	w=$!
+	test_when_finished "pkill -P $w; kill $w 2>/dev/null; wait $w 2>/dev/null; queue_clear" &&
+	i=1 &&
+	while [ $i -le 5 ]; do
+		echo "new $i" | sendmail -odq "$me" &&
+		wait_for "test \$(grep -l \"deferred transport\" spool/queue/* | wc -l) -ge \$((30 + $i))" ||
+		break
+		i=$((i + 1))
+	done &&
+	test $i = 6 &&
+	n=$(grep -c "\"$old\"" trace) &&
+	echo "$old was looked at $n times in 6 passes" &&
+	test "$n" -ge 1 && test "$n" -le 2
 '
 
 test_expect_success 'the cron lines run as written' '

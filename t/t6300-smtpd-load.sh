@@ -63,6 +63,7 @@ fi
 # runq is /bin/true: smtpd-lite still forks and execs it after every
 # message, and nothing moves the queue files while they are counted.
 mkdir -p norunq && ln -s /bin/true norunq/runq
+ln -s "$CORREO_BUILD/smtpd-tls.so" norunq/smtpd-tls.so
 test_config daemon_directory "$TRASH/norunq"
 test_config queue_run_delay 1d
 test_config defer_transports "local, smtp, virtual"

@@ -125,7 +125,8 @@ rq_rescan_wanted(struct runq *rq, struct timespec *since)
 
 /*
  * rq_watch - -w: pass, then sleep until incoming/ gets a file, the lock
- * file is poked, or queue_run_delay passes; forever.
+ * file is poked, or something in queue/ may be due (rq->next_full, at
+ * most queue_run_delay away); forever.
  */
 static int
 rq_watch(struct runq *rq)
@@ -133,7 +134,7 @@ rq_watch(struct runq *rq)
 	struct pollfd	 pfd;
 	char		 ev[4096];
 	char		 path[4096];
-	long long	 delay = conf_time("queue_run_delay");
+	long long	 delay = conf_time("queue_run_delay"), wait;
 	int		 ifd;
 
 	if ((ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK)) < 0)
@@ -149,10 +150,17 @@ rq_watch(struct runq *rq)
 	    delay);
 	for (;;) {
 		rq_run(rq);
+		/* Until the next full scan (rq_run), queue_run_delay at most. */
+		wait = rq->next_full - (long long)time(NULL);
+		if (wait > delay)
+			wait = delay;
+		if (wait > 86400)
+			wait = 86400;
+		if (wait < 1)
+			wait = 1;
 		pfd.fd = ifd;
 		pfd.events = POLLIN;
-		if (poll(&pfd, 1, delay > 86400 ? 86400 * 1000 :
-		    (int)(delay * 1000)) < 0 && errno != EINTR)
+		if (poll(&pfd, 1, (int)(wait * 1000)) < 0 && errno != EINTR)
 			fatal(EX_OSERR, "poll");
 		while (read(ifd, ev, sizeof(ev)) > 0)
 			;

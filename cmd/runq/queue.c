@@ -52,8 +52,11 @@ struct rq_due {
 	char	**ids;
 	size_t	 n, cap;
 	long long now;
+	long long soonest;	/* the earliest next try not due yet; 0 */
 	int	 force;
 };
+
+static void	 rq_due_add(struct rq_due *, const char *);
 
 static int	 rq_pickup_one(const char *, const struct stat *, void *);
 static int	 rq_collect(const char *, const struct stat *, void *);
@@ -150,6 +153,8 @@ rq_pickup_one(const char *id, const struct stat *st, void *arg)
 		buf_free(&why);
 		return 0;
 	}
+	if (rq->picked != NULL)
+		rq_due_add(rq->picked, id);
 	/* No new name can be made for it now: check the link count. */
 	fd = openat(rq->sp.dirfd[SPOOL_QUEUE], id, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC);
@@ -165,7 +170,10 @@ rq_pickup_one(const char *id, const struct stat *st, void *arg)
 	return 0;
 }
 
-/* rq_pickup - move what incoming/ holds into queue/ */
+/*
+ * rq_pickup - move what incoming/ holds into queue/; the IDs moved are
+ * added to rq->picked when it is set (rq_run's incremental passes)
+ */
 int
 rq_pickup(struct runq *rq)
 {
@@ -212,14 +220,23 @@ rq_collect(const char *id, const struct stat *st, void *arg)
 {
 	struct rq_due	*d = arg;
 
-	if (!d->force && st->st_mtime > d->now)
+	if (!d->force && st->st_mtime > d->now) {
+		if (d->soonest == 0 || st->st_mtime < d->soonest)
+			d->soonest = st->st_mtime;
 		return 0;
+	}
+	rq_due_add(d, id);
+	return 0;
+}
+
+static void
+rq_due_add(struct rq_due *d, const char *id)
+{
 	if (d->n == d->cap) {
 		d->cap = d->cap ? d->cap * 2 : 64;
 		d->ids = xreallocarray(d->ids, d->cap, sizeof(char *));
 	}
 	d->ids[d->n++] = xstrdup(id);
-	return 0;
 }
 
 static int
@@ -245,14 +262,17 @@ struct rq_sched {
 	int		 running_local;
 };
 
-/* rq_job_for - the job for a remote key (made on first use) */
+/*
+ * rq_job_for - the job for a route key, "local" for local(8)'s (made on
+ * first use; remote keys never read "local")
+ */
 static struct rq_job *
 rq_job_for(struct rq_sched *s, const char *key)
 {
 	size_t	 i;
 
 	for (i = 0; i < s->njobs; i++)
-		if (!s->jobs[i].local && strcmp(s->jobs[i].key, key) == 0)
+		if (strcmp(s->jobs[i].key, key) == 0)
 			return &s->jobs[i];
 	s->jobs = xreallocarray(s->jobs, s->njobs + 1, sizeof(*s->jobs));
 	memset(&s->jobs[s->njobs], 0, sizeof(*s->jobs));
@@ -307,13 +327,8 @@ rq_classify(struct runq *rq, struct rq_sched *s, const char *id)
 	spool_msg_free(&m);
 out:
 	if (local || !remote) {
-		struct rq_job	*j;
+		struct rq_job	*j = rq_job_for(s, "local");
 
-		s->jobs = xreallocarray(s->jobs, s->njobs + 1,
-		    sizeof(*s->jobs));
-		j = &s->jobs[s->njobs++];
-		memset(j, 0, sizeof(*j));
-		j->key = xstrdup("local");
 		j->local = 1;
 		rq_job_add(j, id);
 	}
@@ -382,9 +397,11 @@ rq_launch(struct runq *rq, struct rq_sched *s, size_t ji, char **ids,
  * rq_schedule - run the jobs: each remote route gets up to
  * smtp_destination_concurrency_limit workers, one session each, with
  * its messages dealt out among them (at least RQ_SESSION_MSGS per
- * worker, so a few messages share one session); local jobs, one
- * message each, run up to local_destination_concurrency_limit at
- * once; all workers together stay within default_process_limit.
+ * worker, so a few messages share one session); the local job's
+ * messages are dealt out among up to local_destination_concurrency_
+ * limit workers, which attempt theirs one after another (a worker per
+ * message cost a fork and an exit each: bench/smtpd); all workers
+ * together stay within default_process_limit.
  */
 static void
 rq_schedule(struct runq *rq, struct rq_sched *s)
@@ -395,7 +412,8 @@ rq_schedule(struct runq *rq, struct rq_sched *s)
 	char		**part;
 
 	for (ji = 0; ji < s->njobs; ji++)
-		total += s->jobs[ji].local ? 1 : (size_t)dlimit;
+		total += s->jobs[ji].local ? (size_t)rq->max_workers :
+		    (size_t)dlimit;
 	s->pids = xcalloc(total + 1, sizeof(pid_t));
 	s->pidjob = xcalloc(total + 1, sizeof(size_t));
 	/* Remote routes first: their workers keep a session each. */
@@ -418,13 +436,23 @@ rq_schedule(struct runq *rq, struct rq_sched *s)
 		free(part);
 	}
 	for (ji = 0; ji < s->njobs; ji++) {
-		if (!s->jobs[ji].local)
+		struct rq_job	*j = &s->jobs[ji];
+
+		if (!j->local)
 			continue;
-		while ((int)s->npids >= plimit ||
-		    s->running_local >= rq->max_workers)
-			if (!rq_reap(s))
-				break;
-		rq_launch(rq, s, ji, s->jobs[ji].ids, s->jobs[ji].n);
+		nw = j->n < (size_t)rq->max_workers ? j->n :
+		    (size_t)rq->max_workers;
+		part = xcalloc(j->n, sizeof(char *));
+		for (w = 0; w < nw; w++) {
+			for (n = 0, i = w; i < j->n; i += nw)
+				part[n++] = j->ids[i];
+			while ((int)s->npids >= plimit ||
+			    s->running_local >= rq->max_workers)
+				if (!rq_reap(s))
+					break;
+			rq_launch(rq, s, ji, part, n);
+		}
+		free(part);
 	}
 	while (s->npids > 0)
 		if (!rq_reap(s))
@@ -445,6 +473,17 @@ rq_schedule(struct runq *rq, struct rq_sched *s)
  * message in arrival order, in worker children (rq_schedule).
  * Messages made during the pass (forwards, notices) get their own pass
  * at once.
+ *
+ * Like Postfix's queue manager, which scans incoming/ whenever it is
+ * woken and deferred/ every queue_run_delay, a runner that stays
+ * (poked again and again, or -w) reads the whole of queue/ only when
+ * something there may be due: at its first pass, with -f, -R or -S,
+ * when the earliest next try seen in the last full scan has come, and
+ * at least every queue_run_delay.  Its other passes attempt just what
+ * their pickup moved in: a busy runner no longer stats every deferred
+ * message for each new one (bench/smtpd).  A message its own attempts
+ * defer is due minimal_backoff_time later at the soonest, so a pass
+ * that attempted anything brings the next full scan that close.
  */
 int
 rq_run(struct runq *rq)
@@ -453,7 +492,7 @@ rq_run(struct runq *rq)
 	struct rq_sched	 s;
 	struct buf	 why;
 	size_t		 i;
-	int		 passes = 0;
+	int		 passes = 0, full;
 
 	buf_init(&why, 4096);
 	do {
@@ -462,10 +501,23 @@ rq_run(struct runq *rq)
 		rq->now = time(NULL);
 		d.now = rq->now;
 		d.force = rq->force;
+		full = rq->force || rq->only_site != NULL ||
+		    rq->only_sender != NULL || rq->next_full == 0 ||
+		    rq->now >= rq->next_full;
+		rq->picked = full ? NULL : &d;
 		rq_pickup(rq);
-		if (spool_walk(&rq->sp, SPOOL_QUEUE, rq_collect, &d,
-		    &why) < 0)
-			log_warnx("scan: %s", buf_str(&why));
+		rq->picked = NULL;
+		if (full) {
+			if (spool_walk(&rq->sp, SPOOL_QUEUE, rq_collect, &d,
+			    &why) < 0)
+				log_warnx("scan: %s", buf_str(&why));
+			rq->next_full = rq->now +
+			    conf_time("queue_run_delay");
+			if (d.soonest != 0 && d.soonest < rq->next_full)
+				rq->next_full = d.soonest;
+		}
+		if (d.n > 0 && rq->now + rq_backoff(1) < rq->next_full)
+			rq->next_full = rq->now + rq_backoff(1);
 		if (d.n > 1)
 			qsort(d.ids, d.n, sizeof(char *), rq_cmp_id);
 		for (i = 0; i < d.n; i++) {

@@ -27,6 +27,8 @@
 #define RQ_EXPAND_MAX	1000	/* addresses one recipient expands to */
 #define RQ_HDR_SCAN_MAX	(1024 * 1024)	/* header bytes scanned for loops */
 
+struct rq_due;
+
 struct runq {
 	int		 verbose;
 	int		 force;		/* -f: ignore backoff, defer_transports */
@@ -44,6 +46,8 @@ struct runq {
 	long long	 now;
 	int		 max_workers;
 	int		 status;	/* -I: the outcome, sysexits */
+	long long	 next_full;	/* rq_run: when to scan queue/ again */
+	struct rq_due	*picked;	/* rq_pickup adds what it moves */
 };
 
 /* What one message's attempt needs to know about its content. */
