@@ -8,6 +8,7 @@
 # make demo         README's first command
 # make bench        benchmarks against Postfix and the physical floor
 # make install      DESTDIR=... PREFIX=...
+# make deb          build/correo_VERSION_ARCH.deb from the same manifest
 
 CC		?= cc
 CFLAGS		?= -O2 -g
@@ -86,7 +87,7 @@ FUZZ_FLAGS	= -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 \
 		  -D_GNU_SOURCE -DCORREO_VERSION='"$(VERSION)"' -I.
 
 .PHONY: all check test asan lint fuzz fuzz-build demo bench install \
-	clean units deps
+	clean units deps deb
 
 all: $(PROG_BINS) $(TLSMOD) $(HELPER)
 
@@ -195,6 +196,9 @@ bench: all $(FLOOR)
 
 install: all
 	sh etc/install.sh "$(DESTDIR)" "$(PREFIX)" "$(BUILD)"
+
+deb: all
+	sh etc/mkdeb.sh "$(BUILD)"
 
 clean:
 	rm -rf build build-asan t/trash*
