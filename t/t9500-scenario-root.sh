@@ -368,7 +368,7 @@ test_expect_success SCENARIO 'the hosts share no user, spool, mailbox or configu
 	! test_cmp ino1 ino2 >/dev/null
 '
 
-test_expect_success SCENARIO 'port 25 offers STARTTLS, 587 wants it before AUTH, 465 is TLS at once' '
+test_expect_success SCENARIO 'port 25 offers STARTTLS and no AUTH, 587 AUTH after STARTTLS, 465 AUTH in TLS from the start' '
 	on lap swaks --server mail.mail2.org --port 25 --quit-after EHLO \
 	    --timeout 10 >p25 2>&1 &&
 	test_grep "^<-  220 mail\.mail2\.org ESMTP correo\$" p25 &&
@@ -378,6 +378,9 @@ test_expect_success SCENARIO 'port 25 offers STARTTLS, 587 wants it before AUTH,
 	    --timeout 10 >p587 2>&1 &&
 	test_grep "^<-  250-STARTTLS\$" p587 &&
 	test_grep -v "AUTH" p587 &&
+	on lap swaks --server mail.mail1.org --port 587 --tls --quit-after EHLO \
+	    --timeout 10 >p587tls 2>&1 &&
+	test_grep "^<~  250-AUTH PLAIN LOGIN\$" p587tls &&
 	on lap swaks --server mail.mail1.org --port 465 --tls-on-connect \
 	    --quit-after EHLO --timeout 10 >p465 2>&1 &&
 	test_grep "^<~  250-AUTH PLAIN LOGIN\$" p465
