@@ -118,6 +118,26 @@ test_expect_success STRACE 'a busy runner reads the deferred queue once, not onc
 	test "$n" -ge 1 && test "$n" -le 2
 '
 
+# sendmail -q (runq -f) after a fix, on a host where runq -w is the
+# runner (INSTALL: the cron line): the watcher must make the forced
+# pass, since the deferred mail is not due for minutes.
+test_expect_success 'runq -f while runq -w watches: the watcher makes a forced pass' '
+	echo deferred | sendmail -odq far@remote.example &&
+	runq &&
+	tried="to=<far@remote.example>, .*status=deferred" &&
+	n=$(grep -c "$tried" maillog) &&
+	test "$n" -ge 1 &&
+	: >watch.err &&
+	{ runq -w -v 2>watch.err & } &&
+	w=$! &&
+	test_when_finished "kill $w 2>/dev/null; wait $w 2>/dev/null; queue_clear" &&
+	wait_for "grep -q \"watching \" watch.err" &&
+	runq -f &&
+	wait_for "test \$(grep -c \"\$tried\" maillog) = $((n + 1))" &&
+	test_path_is_missing spool/queue/.runq.flush &&
+	kill -0 $w
+'
+
 test_expect_success 'the cron lines run as written' '
 	n=$(mbox_count mail/$me) &&
 	echo cron | sendmail -odq "$me" &&

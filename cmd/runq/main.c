@@ -10,7 +10,9 @@
  * Runners coordinate by kernel locks only: queue/.runq.lock is held
  * (flock) by the runner doing passes; a second runq that cannot have it
  * touches the lock file so that the first rescans after its pass, and
- * exits: a burst of submissions makes one runner, not a thousand.  Each
+ * exits: a burst of submissions makes one runner, not a thousand.  A
+ * runq -f that cannot have it leaves queue/.runq.flush first, which
+ * makes the runner's next pass a forced one.  Each
  * message is flock'ed while it is attempted, so no two processes ever
  * deliver it at once (-I uses that to wait for a message another runner
  * holds).
@@ -44,6 +46,7 @@
 
 #define RQ_OPTSTRING	"C:I:NR:S:fo:vw"
 #define RQ_LOCKNAME	".runq.lock"
+#define RQ_FLUSHNAME	".runq.flush"	/* -f asked the runner for it */
 #define RQ_SWEEP_AGE	86400	/* named temporaries older than this */
 
 static const char *const rq_keep_env[] = { "TZ", NULL };
@@ -52,6 +55,8 @@ static void	 usage(void) __attribute__((noreturn));
 static int	 rq_lock(struct runq *);
 static int	 rq_private_spool(struct runq *);
 static void	 rq_poke(struct runq *);
+static void	 rq_ask_flush(struct runq *);
+static void	 rq_pass(struct runq *);
 static int	 rq_rescan_wanted(struct runq *, struct timespec *);
 static int	 rq_watch(struct runq *);
 
@@ -83,8 +88,44 @@ rq_lock(struct runq *rq)
 	if (errno != EWOULDBLOCK)
 		fatal(EX_TEMPFAIL, "lock %s/queue/%s", rq->sp.path,
 		    RQ_LOCKNAME);
+	if (rq->force && rq->only_id == NULL && rq->only_site == NULL &&
+	    rq->only_sender == NULL)
+		rq_ask_flush(rq);
 	rq_poke(rq);
 	return 0;
+}
+
+/*
+ * rq_ask_flush - -f while another runner is at work (runq -w, or a
+ * pass the path unit started): the poke alone would get an ordinary
+ * pass, which leaves deferred mail until its next try, so leave the
+ * runner queue/.runq.flush, which rq_pass takes as -f
+ */
+static void
+rq_ask_flush(struct runq *rq)
+{
+	int	 fd;
+
+	fd = openat(rq->sp.dirfd[SPOOL_QUEUE], RQ_FLUSHNAME,
+	    O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_warn("ask the running runq for a forced pass");
+		return;
+	}
+	close(fd);
+	log_debug("another runq is running: asked it for a forced pass");
+}
+
+/* rq_pass - rq_run, forced (-f) when a runq -f asked for it */
+static void
+rq_pass(struct runq *rq)
+{
+	int	 force = rq->force;
+
+	if (unlinkat(rq->sp.dirfd[SPOOL_QUEUE], RQ_FLUSHNAME, 0) == 0)
+		rq->force = 1;
+	rq_run(rq);
+	rq->force = force;
 }
 
 /*
@@ -149,7 +190,7 @@ rq_watch(struct runq *rq)
 	log_info("watching %s/incoming (retries every %llds)", rq->sp.path,
 	    delay);
 	for (;;) {
-		rq_run(rq);
+		rq_pass(rq);
 		/* Until the next full scan (rq_run), queue_run_delay at most. */
 		wait = rq->next_full - (long long)time(NULL);
 		if (wait > delay)
@@ -267,7 +308,7 @@ main(int argc, char **argv)
 		rq.status = rq_message(&rq, rq.only_id);
 		rq.only_id = NULL;
 		if (rq_lock(&rq))
-			rq_run(&rq);
+			rq_pass(&rq);
 		return rq.status;
 	}
 	if (rq.watch) {
@@ -283,7 +324,7 @@ main(int argc, char **argv)
 		return EX_OK;	/* root's runq (path unit, timer, cron) will */
 	do {
 		clock_gettime(CLOCK_REALTIME, &start);
-		rq_run(&rq);
+		rq_pass(&rq);
 	} while (rq_rescan_wanted(&rq, &start));
 	return EX_OK;
 }
