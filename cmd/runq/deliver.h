@@ -130,6 +130,7 @@ struct mbox {
 	dev_t		 lock_dev;	/* the dotlock we made */
 	ino_t		 lock_ino;
 	int		 devnull;	/* PATH is /dev/null: write nothing */
+	int		 qfd;		/* flock'd: correo's own queue */
 };
 
 /* mbox.c - mbox files (the mail spool, /file deliveries) */

@@ -5,6 +5,7 @@
  * cut back, crash undo, locking, and the files that are refused
  */
 #include <sys/resource.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/types.h>
@@ -725,6 +726,83 @@ t_lock(void)
 	mbox_set_lock_wait(20000);
 }
 
+/* flock_child - a process holding a flock on path for ms (-1: until killed) */
+static pid_t
+flock_child(const char *path, long ms)
+{
+	struct timespec	 ts;
+	int		 fd, p[2];
+	pid_t		 pid;
+	char		 c;
+
+	if (pipe(p) != 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		close(p[0]);
+		if ((fd = open(path, O_RDONLY)) < 0 || flock(fd, LOCK_EX) != 0)
+			_exit(1);
+		(void)write(p[1], "L", 1);
+		if (ms < 0)
+			for (;;)
+				pause();
+		ts.tv_sec = ms / 1000;
+		ts.tv_nsec = (ms % 1000) * 1000000L;
+		nanosleep(&ts, NULL);
+		_exit(0);
+	}
+	close(p[1]);
+	if (read(p[0], &c, 1) != 1) {
+		close(p[0]);
+		return -1;
+	}
+	close(p[0]);
+	return pid;
+}
+
+static void
+t_queue(void)
+{
+	struct mbox		 mb;
+	struct dlv_result	 r;
+	struct timespec		 t0;
+	char			 path[512];
+	pid_t			 pid;
+	long			 ms;
+	int			 status;
+
+	path_in(path, sizeof(path), "queued");
+	check(close(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == 0);
+
+	/* Another deliverer's turn: we get ours as soon as it ends. */
+	if (!check((pid = flock_child(path, 300)) > 0))
+		return;
+	mbox_set_lock_wait(10000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	check_int(mbox_open(&mb, path, 0, 0600, &r), ==, 0);
+	ms = ms_since(&t0);
+	check_int(ms, >=, 200);
+	check_int(ms, <, 1000);		/* no pause of 50 ms to 1 s after it */
+	check(mb.qfd >= 0);
+	mbox_close(&mb);
+	check_int(mb.qfd, ==, -1);
+	waitpid(pid, &status, 0);
+
+	/* A flock that is never let go: the wait still ends, and defers. */
+	if (!check((pid = flock_child(path, -1)) > 0))
+		return;
+	mbox_set_lock_wait(300);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	check_int(mbox_open(&mb, path, 0, 0600, &r), ==, -1);
+	ms = ms_since(&t0);
+	check_int(ms, >=, 290);
+	check_int(ms, <, 3000);
+	check(strstr(r.text, "mailbox is locked") != NULL);
+	mbox_close(&mb);
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	mbox_set_lock_wait(20000);
+}
+
 static void
 t_stale(void)
 {
@@ -1124,6 +1202,7 @@ main(void)
 	    "deferred");
 	TEST(t_undo, "undo cuts this message's partial append, nothing else");
 	TEST(t_lock, "fcntl and dot locks are waited for, then defer");
+	TEST(t_queue, "deliverers to one mailbox take turns on its flock");
 	TEST(t_stale, "a dotlock older than 500 s is removed");
 	TEST(t_refuse, "links, directories, FIFOs and hard links are refused");
 	TEST(t_owner, "a mailbox of another user defers");
