@@ -22,6 +22,14 @@
  *	run that fails (exit status not 0, or a signal) after waiting for
  *	the runs still going.
  *
+ * bench-floor -s DIR
+ *	The floor for an SMTP server started per connection (inetd,
+ *	systemd's Accept=yes): one session on standard input and output,
+ *	a reply to each command line (no extensions offered), and each
+ *	message kept as the first form does (a new file, fsync, rename,
+ *	fsync DIR) before its 250.  No checks, no limits: trusted load
+ *	generators only (bench/smtpd).
+ *
  * Self-contained on purpose (no libcommon): the Makefile links it
  * statically when it can, so its own start-up costs next to nothing.
  */
@@ -31,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -38,6 +47,7 @@
 #include <unistd.h>
 
 #define FLOOR_EX_USAGE		64
+#define FLOOR_SMTPBUF		8192
 #define FLOOR_EX_TEMPFAIL	75
 #define FLOOR_BUFSIZE		65536
 #define FLOOR_MAXRUNS		10000000
@@ -49,6 +59,7 @@ static int	floor_many(long, const char *);
 static int	floor_copy(int, int);
 static int	floor_write(int, const char *, size_t);
 static int	floor_drive(long, long, const char *, int, char **);
+static int	floor_smtp(const char *);
 static pid_t	floor_spawn(const char *, int, char **);
 static int	floor_reap(long *, pid_t *);
 static long	floor_number(const char *, long);
@@ -332,6 +343,7 @@ floor_usage(void)
 {
 	fprintf(stderr, "usage: bench-floor DIR <message\n"
 	    "       bench-floor -n N DIR <message\n"
+	    "       bench-floor -s DIR\n"
 	    "       bench-floor -r N [-j J] -i FILE [-q] -- COMMAND "
 	    "[ARG...]\n");
 	exit(FLOOR_EX_USAGE);
@@ -342,15 +354,19 @@ main(int argc, char **argv)
 {
 	const char	*input;
 	long		 runs, jobs, files;
-	int		 ch, quiet;
+	int		 ch, quiet, smtp;
 
+	smtp = 0;
 	runs = 0;
 	files = 0;
 	jobs = 1;
 	quiet = 0;
 	input = NULL;
-	while ((ch = getopt(argc, argv, "+i:j:n:qr:")) != -1) {
+	while ((ch = getopt(argc, argv, "+i:j:n:qr:s")) != -1) {
 		switch (ch) {
+		case 's':
+			smtp = 1;
+			break;
 		case 'i':
 			input = optarg;
 			break;
@@ -375,6 +391,11 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
+	if (smtp) {
+		if (argc != 1 || runs != 0 || files != 0 || input != NULL)
+			floor_usage();
+		return floor_smtp(argv[0]);
+	}
 	if (files != 0) {
 		if (argc != 1 || runs != 0 || input != NULL)
 			floor_usage();
@@ -388,4 +409,88 @@ main(int argc, char **argv)
 	if (argc < 1 || input == NULL)
 		floor_usage();
 	return floor_drive(runs, jobs, input, quiet, argv);
+}
+
+/* floor_line - the next line of standard input, CR LF cut; NULL at EOF */
+static char *
+floor_line(char *buf, size_t *len, size_t *off, char *line, size_t max)
+{
+	char	*nl;
+	size_t	 n;
+	ssize_t	 r;
+
+	for (;;) {
+		if ((nl = memchr(buf + *off, '\n', *len - *off)) != NULL) {
+			n = (size_t)(nl - (buf + *off));
+			if (n > 0 && buf[*off + n - 1] == '\r')
+				n--;
+			if (n >= max)
+				n = max - 1;
+			memcpy(line, buf + *off, n);
+			line[n] = '\0';
+			*off = (size_t)(nl - buf) + 1;
+			return line;
+		}
+		memmove(buf, buf + *off, *len - *off);
+		*len -= *off;
+		*off = 0;
+		if (*len == FLOOR_SMTPBUF)
+			*len = 0;	/* an endless line: dropped */
+		if ((r = read(0, buf + *len, FLOOR_SMTPBUF - *len)) <= 0)
+			return NULL;
+		*len += (size_t)r;
+	}
+}
+
+static int
+floor_reply(const char *s)
+{
+	return floor_write(1, s, strlen(s));
+}
+
+static int
+floor_smtp(const char *dir)
+{
+	static char	 buf[FLOOR_SMTPBUF], line[FLOOR_SMTPBUF];
+	struct timespec	 ts;
+	char		 tmp[PATH_MAX], final[PATH_MAX];
+	size_t		 len = 0, off = 0, n;
+	int		 fd, dfd, seq = 0;
+
+	if (floor_reply("220 floor ESMTP\r\n") == -1)
+		return FLOOR_EX_TEMPFAIL;
+	while (floor_line(buf, &len, &off, line, sizeof(line)) != NULL) {
+		if (strncasecmp(line, "QUIT", 4) == 0)
+			return floor_reply("221 bye\r\n") == -1;
+		if (strncasecmp(line, "DATA", 4) != 0) {
+			if (floor_reply(strncasecmp(line, "EHLO", 4) == 0 ?
+			    "250 floor\r\n" : "250 ok\r\n") == -1)
+				return FLOOR_EX_TEMPFAIL;
+			continue;
+		}
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (snprintf(tmp, sizeof(tmp), "%s/.tmp.%ld", dir,
+		    (long)getpid()) >= (int)sizeof(tmp) ||
+		    snprintf(final, sizeof(final), "%s/%lld.%09ld.%ld.%d",
+		    dir, (long long)ts.tv_sec, ts.tv_nsec, (long)getpid(),
+		    seq++) >= (int)sizeof(final))
+			return FLOOR_EX_USAGE;
+		if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600)) == -1 || floor_reply("354 go\r\n") == -1)
+			return FLOOR_EX_TEMPFAIL;
+		while (floor_line(buf, &len, &off, line, sizeof(line)) !=
+		    NULL && strcmp(line, ".") != 0) {
+			n = strlen(line);
+			line[n++] = '\n';
+			if (floor_write(fd, line, n) == -1)
+				return FLOOR_EX_TEMPFAIL;
+		}
+		if (fsync(fd) == -1 || close(fd) == -1 ||
+		    rename(tmp, final) == -1 ||
+		    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+		    -1 || fsync(dfd) == -1 || close(dfd) == -1 ||
+		    floor_reply("250 queued\r\n") == -1)
+			return FLOOR_EX_TEMPFAIL;
+	}
+	return 0;
 }
