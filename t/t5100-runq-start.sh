@@ -138,17 +138,23 @@ test_expect_success 'runq -f while runq -w watches: the watcher makes a forced p
 	kill -0 $w
 '
 
-test_expect_success 'the cron lines run as written' '
+test_expect_success 'the cron lines run as written, and do nothing under systemd' '
 	n=$(mbox_count mail/$me) &&
 	echo cron | sendmail -odq "$me" &&
 	grep -v "^#" "$SRC_DIR/etc/cron.d-correo" | grep "^\*/5" |
 	sed -e "s|^[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*root[	 ]*||" \
-	    -e "s|/usr/sbin/runq|$CORREO_BUILD/runq|g" >cronline &&
+	    -e "s|/usr/sbin/runq|$CORREO_BUILD/runq|g" >cronline.sd &&
+	sed "s|/run/systemd/system|$TRASH/no-systemd|g" cronline.sd >cronline &&
 	cat cronline &&
+	mkdir -p systemd &&
+	sed "s|/run/systemd/system|$TRASH/systemd|g" cronline.sd >sdline &&
+	sh -c "$(cat sdline)";
+	test "$(mbox_count mail/$me)" = $n &&
 	sh -c "$(cat cronline)" &&
 	test "$(mbox_count mail/$me)" = $((n + 1)) &&
 	grep "^@reboot" "$SRC_DIR/etc/cron.d-correo" |
-	sed -e "s|^@reboot[	 ]*root[	 ]*||" -e "s|/usr/sbin/runq|$CORREO_BUILD/runq|g" >rebootline &&
+	sed -e "s|^@reboot[	 ]*root[	 ]*||" -e "s|/usr/sbin/runq|$CORREO_BUILD/runq|g" \
+	    -e "s|/run/systemd/system|$TRASH/no-systemd|g" >rebootline &&
 	grep -- "-w" rebootline || return 1
 	sh -c "$(cat rebootline)" &
 	r=$!
