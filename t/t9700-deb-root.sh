@@ -102,6 +102,21 @@ installed() {
 	in_chroot dpkg-query -W -f='${Status}' "$1" 2>/dev/null
 }
 
+# apt_in_chroot PKG... - apt-get install in the chroot, its log shown
+# when it fails
+apt_in_chroot() {
+	in_chroot apt-get -o Dpkg::Use-Pty=0 install -y "$@" >apt.log 2>&1 ||
+		{ tail -n 30 apt.log; return 1; }
+}
+
+# others_stay - bsd-mailx, cron and logwatch are still installed
+others_stay() {
+	for _p in bsd-mailx cron logwatch; do
+		test "$(installed $_p)" = "install ok installed" ||
+			{ echo "$_p: $(installed $_p)"; return 1; }
+	done
+}
+
 # spool_count - the messages in the chroot's spool
 spool_count() {
 	find "$chr/var/spool/correo/incoming" "$chr/var/spool/correo/queue" \
@@ -178,15 +193,10 @@ test_expect_success CHROOT "debootstrap: Debian $codename with Postfix, bsd-mail
 
 test_expect_success CHROOT 'apt installs correo: Postfix goes, bsd-mailx, cron and logwatch stay' '
 	cp "$deb" "$chr/tmp/" &&
-	in_chroot apt-get -o Dpkg::Use-Pty=0 install -y "/tmp/${deb##*/}" \
-	    >apt.log 2>&1 ||
-		{ tail -n 30 apt.log; false; } &&
+	apt_in_chroot "/tmp/${deb##*/}" &&
 	test "$(installed correo)" = "install ok installed" &&
 	test "$(installed postfix)" = "deinstall ok config-files" &&
-	for p in bsd-mailx cron logwatch; do
-		test "$(installed $p)" = "install ok installed" ||
-			{ echo "$p: $(installed $p)"; return 1; }
-	done
+	others_stay
 '
 
 test_expect_success CHROOT '/usr/sbin/sendmail and mailq are correo'"'"'s' '
@@ -269,15 +279,10 @@ test_expect_success CHROOT 'bsd-mailx sends through correo'"'"'s sendmail' '
 '
 
 test_expect_success CHROOT 'apt puts Postfix back in place of correo; the queued mail stays' '
-	in_chroot apt-get -o Dpkg::Use-Pty=0 install -y --no-download \
-	    --no-install-recommends postfix >apt.log 2>&1 ||
-		{ tail -n 30 apt.log; false; } &&
+	apt_in_chroot --no-download --no-install-recommends postfix &&
 	test "$(installed postfix)" = "install ok installed" &&
 	test "$(installed correo)" = "deinstall ok config-files" &&
-	for p in bsd-mailx cron logwatch; do
-		test "$(installed $p)" = "install ok installed" ||
-			{ echo "$p: $(installed $p)"; return 1; }
-	done &&
+	others_stay &&
 	in_chroot dpkg -S /usr/sbin/sendmail >owner && test_grep "^postfix: " owner &&
 	test_path_is_missing "$chr/usr/lib/correo/sendmail" &&
 	test -f "$chr/etc/correo/correo.conf" &&
