@@ -27,7 +27,11 @@ grep -v '^#' etc/correo-files | grep . | while IFS=: read -r path type owner gro
 	d)	mkdir -p "$dst" ;;
 	f)	mkdir -p "$(dirname "$dst")"
 		[ -f "$source" ] || { echo "install: missing $source (make first)" >&2; exit 1; }
-		cp "$source" "$dst.new" && mv -f "$dst.new" "$dst" ;;
+		case $source in
+		etc/*)	# text: units and the like name programs under PREFIX
+			sed "s|@PREFIX@|$prefix|g" "$source" >"$dst.new" ;;
+		*)	cp "$source" "$dst.new" ;;
+		esac && mv -f "$dst.new" "$dst" ;;
 	c)	mkdir -p "$(dirname "$dst")"
 		if [ -e "$dst" ]; then
 			echo "install: keeping existing $path"

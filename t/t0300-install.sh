@@ -52,4 +52,15 @@ test_expect_success 'the installed configuration names PREFIX; an existing one i
 	test -x root/usr/local/lib/correo/sendmail
 '
 
+test_expect_success 'another PREFIX: the units and the cron file start the programs there; no @PREFIX@ is left' '
+	(cd "$SRC_DIR" && sh etc/install.sh "$TRASH/opt" /opt/correo "$CORREO_BUILD") >out &&
+	test_grep "^ExecStart=/opt/correo/sbin/runq\$" opt/lib/systemd/system/correo-runq.service &&
+	test_grep "^ExecStart=/opt/correo/sbin/smtpd-lite" opt/lib/systemd/system/correo-smtpd@.service &&
+	test_grep "^ExecStart=/opt/correo/sbin/smtpd-lite" opt/lib/systemd/system/correo-submission@.service &&
+	test_grep "^ExecStart=/opt/correo/sbin/smtpd-lite" opt/lib/systemd/system/correo-submissions@.service &&
+	test_grep "exec /opt/correo/sbin/runq -w\$" opt/etc/cron.d/correo &&
+	test -x opt/opt/correo/sbin/runq &&
+	! grep -rl "@PREFIX@" opt/etc opt/lib/systemd
+'
+
 test_done

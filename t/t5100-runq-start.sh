@@ -143,7 +143,7 @@ test_expect_success 'the cron lines run as written, and do nothing under systemd
 	echo cron | sendmail -odq "$me" &&
 	grep -v "^#" "$SRC_DIR/etc/cron.d-correo" | grep "^\*/5" |
 	sed -e "s|^[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*[^	 ]*[	 ]*root[	 ]*||" \
-	    -e "s|/usr/sbin/runq|$CORREO_BUILD/runq|g" >cronline.sd &&
+	    -e "s|@PREFIX@/sbin/runq|$CORREO_BUILD/runq|g" >cronline.sd &&
 	sed "s|/run/systemd/system|$TRASH/no-systemd|g" cronline.sd >cronline &&
 	cat cronline &&
 	mkdir -p systemd &&
@@ -153,7 +153,7 @@ test_expect_success 'the cron lines run as written, and do nothing under systemd
 	sh -c "$(cat cronline)" &&
 	test "$(mbox_count mail/$me)" = $((n + 1)) &&
 	grep "^@reboot" "$SRC_DIR/etc/cron.d-correo" |
-	sed -e "s|^@reboot[	 ]*root[	 ]*||" -e "s|/usr/sbin/runq|$CORREO_BUILD/runq|g" \
+	sed -e "s|^@reboot[	 ]*root[	 ]*||" -e "s|@PREFIX@/sbin/runq|$CORREO_BUILD/runq|g" \
 	    -e "s|/run/systemd/system|$TRASH/no-systemd|g" >rebootline &&
 	grep -- "-w" rebootline || return 1
 	sh -c "$(cat rebootline)" &
@@ -169,7 +169,7 @@ test_expect_success SYSTEMD_ANALYZE 'the systemd units pass systemd-analyze veri
 	mkdir -p root/usr/sbin root/etc/systemd/system &&
 	cp "$CORREO_BUILD/runq" root/usr/sbin/runq &&
 	cp "$SRC_DIR"/etc/correo-runq.* root/etc/systemd/system/ &&
-	sed -i "s|/usr/sbin/runq|$TRASH/root/usr/sbin/runq|" root/etc/systemd/system/correo-runq.service &&
+	sed -i "s|@PREFIX@/sbin/runq|$TRASH/root/usr/sbin/runq|" root/etc/systemd/system/correo-runq.service &&
 	sed -i "s|/var/spool/correo/incoming|$TRASH/spool/incoming|" root/etc/systemd/system/correo-runq.path &&
 	systemd-analyze verify --man=no root/etc/systemd/system/correo-runq.path \
 	    root/etc/systemd/system/correo-runq.service \

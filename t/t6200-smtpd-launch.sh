@@ -589,7 +589,7 @@ test_expect_success SYSTEMD_ANALYZE 'the socket units pass systemd-analyze verif
 	mkdir -p root/usr/sbin root/etc/systemd/system &&
 	cp "$SMTPD" root/usr/sbin/smtpd-lite &&
 	for u in $units; do
-		sed "s|/usr/sbin/smtpd-lite|$TRASH/root/usr/sbin/smtpd-lite|" \
+		sed "s|@PREFIX@/sbin/smtpd-lite|$TRASH/root/usr/sbin/smtpd-lite|" \
 		    "$SRC_DIR/etc/$u" >"root/etc/systemd/system/$u" || return 1
 	done &&
 	{
@@ -611,7 +611,7 @@ test_expect_success 'the units: one session per connection, stderr not the socke
 		test_grep "^StandardInput=socket\$" $g &&
 		test_grep "^StandardError=journal\$" $g &&
 		test_grep "^User=correo\$" $g &&
-		test_grep "^ExecStart=/usr/sbin/smtpd-lite" $g &&
+		test_grep "^ExecStart=@PREFIX@/sbin/smtpd-lite" $g &&
 		test_grep "^ProtectSystem=strict\$" $g &&
 		test_grep "^ReadWritePaths=/var/spool/correo\$" $g || return 1
 	done &&
