@@ -86,7 +86,9 @@ test_expect_success 'a message from mynetworks: queued durably, then 250 with th
 	test_grep "^\.dot-stuffed line" content &&
 	! grep "^\.\.dot" content &&
 	test_grep "$id: client=unknown\[127.0.0.1\]" maillog &&
-	test_grep "$id: message-id=<m1@client.example>" maillog
+	test_grep "$id: message-id=<m1@client.example>" maillog &&
+	size=$(wc -c <content) &&
+	test_grep "$id: from=<alice@client.example>, size=$size, nrcpt=1 \(queue active\)" maillog
 '
 
 test_expect_success 'relay: an outside client may not send elsewhere (defer_unauth_destination by default)' '

@@ -283,7 +283,7 @@ data_commit(struct session *s)
 	if (s->d.msgid != NULL)
 		log_mail("cleanup", "%s: message-id=%s", id, s->d.msgid);
 	log_mail("qmgr", "%s: from=<%s>, size=%lld, nrcpt=%zu (queue active)",
-	    id, s->sender, s->d.size, s->nrcpt);
+	    id, s->sender, (long long)s->d.w.size, s->nrcpt);
 	buf_free(&why);
 	buf_free(&origin);
 	session_reset_tx(s);
