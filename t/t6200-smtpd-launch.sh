@@ -579,6 +579,41 @@ test_expect_success SOCKET_ACTIVATE,SWAKS 'runq started by smtpd-lite does not i
 	! grep "socket:" runq-fds.*
 '
 
+sa_args_fakerunq() {
+	exec timeout -k 5 "$LAUNCH_MAX_SECONDS" systemd-socket-activate \
+	    --inetd --accept -l "127.0.0.1:$1" -E CORREO_CONFIG -E ASAN_OPTIONS \
+	    "$SMTPD" -o "daemon_directory=$TRASH/argsbin" \
+	    -o syslog_name=correo/submission
+}
+
+# The runq that smtpd-lite starts gets its -o overrides but the
+# service's syslog_name: deliveries log as correo/local, not as
+# correo/submission/local.
+test_expect_success SOCKET_ACTIVATE,SWAKS 'runq started by smtpd-lite gets its overrides but syslog_name' '
+	mkdir -p argsbin &&
+	cat >argsbin/runq <<-EOF &&
+	#!/bin/sh
+	echo "\$@" >"$TRASH/runq-args.\$\$.tmp" &&
+	mv "$TRASH/runq-args.\$\$.tmp" "$TRASH/runq-args"
+	EOF
+	chmod +x argsbin/runq &&
+	launch SA 1 sa_args_fakerunq &&
+	i=0 &&
+	while [ -f spool/queue/.runq.lock ] && [ $i -lt 100 ] &&
+	    ! flock -n spool/queue/.runq.lock true; do
+		sleep 0.1; i=$((i + 1))
+	done &&
+	queue_count >args.before &&
+	send 127.0.0.1 $SA_PORT1 args &&
+	i=0 &&
+	while ! test -f runq-args && [ $i -lt 50 ]; do
+		sleep 0.1; i=$((i + 1))
+	done &&
+	cat runq-args &&
+	test_grep "^-N (-C [^ ]* )?-o daemon_directory=$TRASH/argsbin\$" runq-args &&
+	test_grep "correo/submission/smtpd\[" maillog
+'
+
 # The units, checked the way systemd reads them: ExecStart= made to
 # point at this build.
 units="correo-smtpd.socket correo-smtpd@.service correo-submission.socket

@@ -261,7 +261,11 @@ smtpd_start_runq(void)
 				av[n++] = "-C";
 				av[n++] = (char *)smtpd_config;
 			}
+			/* The service's syslog_name is not runq's. */
 			for (i = 0; i < smtpd_noverrides; i++) {
+				if (strncmp(smtpd_overrides[i], "syslog_name=",
+				    12) == 0)
+					continue;
 				av[n++] = "-o";
 				av[n++] = smtpd_overrides[i];
 			}
