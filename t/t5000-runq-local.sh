@@ -186,6 +186,40 @@ test_expect_success 'virtual mailboxes: Maildir under virtual_mailbox_base, unkn
 	test_grep "to=<erin@v.example>, relay=virtual.*dsn=5.1.1, status=bounced" maillog
 '
 
+test_expect_success 'virtual mailboxes take default_destination_concurrency_limit workers, local(8) local_destination_concurrency_limit' '
+	mkdir -p vmail &&
+	test_config virtual_mailbox_domains v.example &&
+	test_config virtual_mailbox_base "$TRASH/vmail" &&
+	test_config virtual_mailbox_maps "inline:{ carol@v.example=carol/ }" &&
+	test_config virtual_uid_maps "static:$(id -u)" &&
+	test_config virtual_gid_maps "static:$(id -g)" &&
+	test_config virtual_minimum_uid 0 &&
+	test_config local_destination_concurrency_limit 1 &&
+	test_config default_destination_concurrency_limit 4 &&
+	test_when_finished "test_unconfig virtual_mailbox_domains; test_unconfig local_destination_concurrency_limit; test_unconfig default_destination_concurrency_limit" &&
+	: >maillog &&
+	i=0 &&
+	while [ $i -lt 20 ]; do
+		echo "Subject: w$i" | sendmail -odq carol@v.example || return 1
+		i=$((i + 1))
+	done &&
+	runq &&
+	test "$(queue_count)" = 0 &&
+	test "$(ls vmail/carol/new | wc -l)" -ge 20 &&
+	sed -n "s/.*correo\/virtual\[\([0-9]*\)\].*status=sent.*/\1/p" maillog | sort -u >vpids &&
+	echo "virtual workers: $(wc -l <vpids)" &&
+	test "$(wc -l <vpids)" -ge 2 && test "$(wc -l <vpids)" -le 4 &&
+	: >maillog &&
+	i=0 &&
+	while [ $i -lt 10 ]; do
+		echo "Subject: n$i" | sendmail -odq "$me" || return 1
+		i=$((i + 1))
+	done &&
+	runq &&
+	sed -n "s/.*correo\/local\[\([0-9]*\)\].*status=sent.*/\1/p" maillog | sort -u >lpids &&
+	test "$(wc -l <lpids)" = 1
+'
+
 test_expect_success 'runq -I, -R site and -S sender pick their messages only' '
 	mailq -d ALL 2>/dev/null;
 	test_config defer_transports local &&

@@ -260,6 +260,7 @@ struct rq_sched {
 	size_t		*pidjob;	/* their jobs */
 	size_t		 npids;
 	int		 running_local;
+	int		 local_mbox;	/* a local(8) recipient is due */
 };
 
 /*
@@ -311,18 +312,24 @@ rq_classify(struct runq *rq, struct rq_sched *s, const char *id)
 	if (spool_load(&rq->sp, SPOOL_QUEUE, id, SPOOL_LOAD_PEEK, &m,
 	    &why) != 0) {
 		local = 1;	/* the attempt says what is wrong */
+		s->local_mbox = 1;
 		goto out;
 	}
 	for (i = 0; i < m.nrcpt; i++) {
 		if (!rq_due_rcpt(rq, &m.rcpt[i]))
 			continue;
 		buf_reset(&why);
-		if (rq_route(m.rcpt[i].addr, &rt, &why) == 0 &&
-		    strcmp(rt.key, "local") != 0) {
+		if (rq_route(m.rcpt[i].addr, &rt, &why) != 0) {
+			local = 1;
+			s->local_mbox = 1;
+		} else if (strcmp(rt.key, "local") != 0) {
 			rq_job_add(rq_job_for(s, rt.key), id);
 			remote = 1;
-		} else
+		} else {
 			local = 1;
+			if (rt.kind != RT_VIRTUAL)
+				s->local_mbox = 1;
+		}
 	}
 	spool_msg_free(&m);
 out:
@@ -400,8 +407,11 @@ rq_launch(struct runq *rq, struct rq_sched *s, size_t ji, char **ids,
  * worker, so a few messages share one session); the local job's
  * messages are dealt out among up to local_destination_concurrency_
  * limit workers, which attempt theirs one after another (a worker per
- * message cost a fork and an exit each: bench/smtpd); all workers
- * together stay within default_process_limit.
+ * message cost a fork and an exit each: bench/smtpd), or among up to
+ * default_destination_concurrency_limit when every due local
+ * recipient is a virtual mailbox (Postfix's virtual(8) has that
+ * limit: no mbox lock is shared there); all workers together stay
+ * within default_process_limit.
  */
 static void
 rq_schedule(struct runq *rq, struct rq_sched *s)
@@ -409,11 +419,12 @@ rq_schedule(struct runq *rq, struct rq_sched *s)
 	size_t		 ji, k, w, nw, i, n, total = 0;
 	long long	 dlimit = conf_int("smtp_destination_concurrency_limit");
 	int		 plimit = (int)conf_int("default_process_limit");
+	int		 llimit = s->local_mbox ? rq->max_workers :
+			    (int)conf_int("default_destination_concurrency_limit");
 	char		**part;
 
 	for (ji = 0; ji < s->njobs; ji++)
-		total += s->jobs[ji].local ? (size_t)rq->max_workers :
-		    (size_t)dlimit;
+		total += s->jobs[ji].local ? (size_t)llimit : (size_t)dlimit;
 	s->pids = xcalloc(total + 1, sizeof(pid_t));
 	s->pidjob = xcalloc(total + 1, sizeof(size_t));
 	/* Remote routes first: their workers keep a session each. */
@@ -440,14 +451,13 @@ rq_schedule(struct runq *rq, struct rq_sched *s)
 
 		if (!j->local)
 			continue;
-		nw = j->n < (size_t)rq->max_workers ? j->n :
-		    (size_t)rq->max_workers;
+		nw = j->n < (size_t)llimit ? j->n : (size_t)llimit;
 		part = xcalloc(j->n, sizeof(char *));
 		for (w = 0; w < nw; w++) {
 			for (n = 0, i = w; i < j->n; i += nw)
 				part[n++] = j->ids[i];
 			while ((int)s->npids >= plimit ||
-			    s->running_local >= rq->max_workers)
+			    s->running_local >= llimit)
 				if (!rq_reap(s))
 					break;
 			rq_launch(rq, s, ji, part, n);
