@@ -220,6 +220,20 @@ test_expect_success 'virtual mailboxes take default_destination_concurrency_limi
 	test "$(wc -l <lpids)" = 1
 '
 
+test_expect_success 'virtual_alias_maps rewrites before routing: a domain that transport_maps sends elsewhere' '
+	printf "lists.example error:no such list here\n" >transport &&
+	test_config transport_maps "texthash:$TRASH/transport" &&
+	test_config virtual_alias_maps "inline:{ info@lists.example=$me@host.example.org }" &&
+	test_when_finished "test_unconfig transport_maps; test_unconfig virtual_alias_maps" &&
+	n=$(mbox_count mail/$me) &&
+	: >maillog &&
+	echo "Subject: to info" | sendmail -odi info@lists.example &&
+	test "$(mbox_count mail/$me)" = $((n + 1)) &&
+	echo "Subject: to other" | test_expect_code 67 sendmail -odi other@lists.example &&
+	test_grep "to=<other@lists.example>.*status=bounced \(no such list here\)" maillog &&
+	test_grep -v "to=<info@lists.example>.*status=bounced" maillog
+'
+
 test_expect_success 'runq -I, -R site and -S sender pick their messages only' '
 	mailq -d ALL 2>/dev/null;
 	test_config defer_transports local &&

@@ -180,6 +180,33 @@ local_lookup(const char *param, const char *key, struct buf *value,
 	return rc;
 }
 
+/*
+ * local_has_virtual_alias - whether virtual_alias_maps rewrites addr
+ * (the whole address, then @domain): 1, 0, or -1 with why set.  rq_route
+ * sends such an address here whatever its domain, as Postfix rewrites
+ * before it routes.
+ */
+int
+local_has_virtual_alias(const char *addr, struct buf *why)
+{
+	struct buf	 val, key;
+	const char	*at = strrchr(addr, '@');
+	int		 rc;
+
+	if (*conf_get("virtual_alias_maps") == '\0')
+		return 0;
+	buf_init(&val, MAP_VALUE_MAX + 1);
+	buf_init(&key, SPOOL_ADDR_MAX + 2);
+	rc = local_lookup("virtual_alias_maps", addr, &val, why);
+	if (rc == 0 && at != NULL && buf_printf(&key, "@%s", at + 1) ==
+	    BUF_OK)
+		rc = local_lookup("virtual_alias_maps", buf_str(&key), &val,
+		    why);
+	buf_free(&val);
+	buf_free(&key);
+	return rc;
+}
+
 /* local_add_fwd - one address of an expansion (deduplicated) */
 static int
 local_add_fwd(struct local_x *x, const char *addr)

@@ -214,6 +214,19 @@ rq_route(const char *addr, struct rq_route *rt, struct buf *why)
 			    *relay != '\0' ? relay : domain);
 	}
 
+	/*
+	 * virtual_alias_maps rewrites before anything routes, as Postfix's
+	 * cleanup does: local(8) expands the address, and its new addresses
+	 * are routed in their turn (transport_maps included).
+	 */
+	if (*domain != '\0' && (rc = local_has_virtual_alias(addr, why)) != 0) {
+		if (rc < 0)
+			return -1;
+		route_set(rt, "local", 5, "");
+		str_copy(rt->key, sizeof(rt->key), "local");
+		return 0;
+	}
+
 	if (route_open_maps(why) != 0)
 		return -1;
 	buf_init(&value, MAP_VALUE_MAX + 1);

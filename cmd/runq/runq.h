@@ -123,6 +123,7 @@ long long rq_backoff(long attempts);
 void	 local_deliver(struct rq_msgctx *, size_t idx, struct rq_result *);
 int	 local_is_mydestination(const char *domain);
 int	 local_is_virtual(const char *domain);
+int	 local_has_virtual_alias(const char *addr, struct buf *why);
 
 /* forward.c */
 int	 fwd_enqueue(struct runq *, const struct spool_msg *,
