@@ -95,17 +95,43 @@ log_progname(void)
 	return log_prog;
 }
 
+/*
+ * log_name_for - the syslog name a service's lines carry: syslog_name
+ * for the program's own service; for the others a program logs for
+ * (smtpd-lite's cleanup and qmgr lines), syslog_name without its last
+ * "/part", so that a submission service's "correo/submission" gives
+ * correo/submission/smtpd but correo/cleanup, as Postfix's daemons do
+ */
+static const char *
+log_name_for(const char *service, char *buf, size_t size)
+{
+	const char	*slash = strrchr(log_syslog_name, '/');
+	size_t		 n;
+
+	if (slash == NULL || strcmp(service, log_service) == 0)
+		return log_syslog_name;
+	n = (size_t)(slash - log_syslog_name);
+	if (n == 0 || n >= size)
+		return log_syslog_name;
+	memcpy(buf, log_syslog_name, n);
+	buf[n] = '\0';
+	return buf;
+}
+
 /* log_write_mail - one line to syslog or to maillog_file */
 static void
 log_write_mail(const char *service, int prio, const char *line)
 {
 	char		 out[LOG_LINE_MAX + 256], stamp[32], host[256];
+	char		 namebuf[sizeof(log_syslog_name)];
+	const char	*name;
 	struct tm	 tm;
 	time_t		 now;
 	int		 n;
 
 	if (service == NULL)
 		service = log_service;
+	name = log_name_for(service, namebuf, sizeof(namebuf));
 	if (log_file_fd >= 0) {
 		now = time(NULL);
 		localtime_r(&now, &tm);
@@ -114,7 +140,7 @@ log_write_mail(const char *service, int prio, const char *line)
 			snprintf(host, sizeof(host), "localhost");
 		host[sizeof(host) - 1] = '\0';
 		n = snprintf(out, sizeof(out), "%s %s %s/%s[%ld]: %s\n",
-		    stamp, host, log_syslog_name, service, (long)getpid(),
+		    stamp, host, name, service, (long)getpid(),
 		    line);
 		if (n < 0)
 			return;
@@ -125,8 +151,7 @@ log_write_mail(const char *service, int prio, const char *line)
 		(void)write(log_file_fd, out, (size_t)n);
 		return;
 	}
-	n = snprintf(log_ident, sizeof(log_ident), "%s/%s", log_syslog_name,
-	    service);
+	n = snprintf(log_ident, sizeof(log_ident), "%s/%s", name, service);
 	if (n < 0 || (size_t)n >= sizeof(log_ident))
 		snprintf(log_ident, sizeof(log_ident), "correo");
 	/* openlog() keeps the pointer; the ident changes with the service. */

@@ -586,10 +586,12 @@ sa_args_fakerunq() {
 	    -o syslog_name=correo/submission
 }
 
-# The runq that smtpd-lite starts gets its -o overrides but the
-# service's syslog_name: deliveries log as correo/local, not as
-# correo/submission/local.
-test_expect_success SOCKET_ACTIVATE,SWAKS 'runq started by smtpd-lite gets its overrides but syslog_name' '
+# Under -o syslog_name=correo/submission, as Postfix's submission
+# service: smtpd's own lines are correo/submission/smtpd, the cleanup
+# and qmgr lines it writes correo/cleanup and correo/qmgr, and the runq
+# it starts gets its -o overrides but that one (deliveries log as
+# correo/local).
+test_expect_success SOCKET_ACTIVATE,SWAKS 'a submission service: its smtpd lines carry syslog_name, its cleanup and qmgr lines and its runq do not' '
 	mkdir -p argsbin &&
 	cat >argsbin/runq <<-EOF &&
 	#!/bin/sh
@@ -611,7 +613,10 @@ test_expect_success SOCKET_ACTIVATE,SWAKS 'runq started by smtpd-lite gets its o
 	done &&
 	cat runq-args &&
 	test_grep "^-N (-C [^ ]* )?-o daemon_directory=$TRASH/argsbin\$" runq-args &&
-	test_grep "correo/submission/smtpd\[" maillog
+	test_grep "correo/submission/smtpd\[" maillog &&
+	test_grep " correo/qmgr\[[0-9]*\]: [0-9A-Za-z]*: from=<sender@client.example>" maillog &&
+	test_grep " correo/cleanup\[[0-9]*\]: [0-9A-Za-z]*: message-id=<args@client.example>" maillog &&
+	! grep "correo/submission/\(qmgr\|cleanup\)" maillog
 '
 
 # The units, checked the way systemd reads them: ExecStart= made to
