@@ -113,6 +113,8 @@ static enum sasl_status dc_write(struct sasl *, const char *, size_t,
 	    long long, struct buf *);
 static enum sasl_status dc_readline(struct sasl *, long long, char **,
 	    struct buf *);
+static enum sasl_status dc_wait(struct sasl *, short, long long,
+	    struct buf *);
 static size_t	 dc_split(char *, char **, size_t);
 static size_t	 dc_unescape(char *);
 static int	 dc_is_ip(const char *);
@@ -449,8 +451,8 @@ static enum sasl_status
 dc_write(struct sasl *s, const char *p, size_t n, long long deadline,
     struct buf *why)
 {
-	ssize_t	 w;
-	int	 r;
+	enum sasl_status st;
+	ssize_t		 w;
 
 	while (n > 0) {
 		w = send(s->fd, p, n, MSG_NOSIGNAL);
@@ -467,14 +469,26 @@ dc_write(struct sasl *s, const char *p, size_t n, long long deadline,
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return dc_fail(s, DC_ERR_OTHER, why, "writing to "
 			    "Dovecot auth socket: %s", strerror(errno));
-		if ((r = poll_until(s->fd, POLLOUT, deadline)) == 0)
-			return dc_fail(s, DC_ERR_OTHER, why, "Dovecot auth "
-			    "server: timed out after %d s", s->timeout);
-		if (r == -1)
-			return dc_fail(s, DC_ERR_OTHER, why, "Dovecot auth "
-			    "socket: poll: %s", strerror(errno));
+		if ((st = dc_wait(s, POLLOUT, deadline, why)) != SASL_OK)
+			return st;
 	}
 	return SASL_OK;
+}
+
+/* dc_wait - wait for events on the socket until the deadline */
+static enum sasl_status
+dc_wait(struct sasl *s, short events, long long deadline, struct buf *why)
+{
+	switch (poll_until(s->fd, events, deadline)) {
+	case 0:
+		return dc_fail(s, DC_ERR_OTHER, why, "Dovecot auth server: "
+		    "timed out after %d s", s->timeout);
+	case -1:
+		return dc_fail(s, DC_ERR_OTHER, why, "Dovecot auth socket: "
+		    "poll: %s", strerror(errno));
+	default:
+		return SASL_OK;
+	}
 }
 
 /*
@@ -485,9 +499,9 @@ static enum sasl_status
 dc_readline(struct sasl *s, long long deadline, char **line,
     struct buf *why)
 {
-	char	*nl;
-	ssize_t	 r;
-	int	 p;
+	enum sasl_status st;
+	char		*nl;
+	ssize_t		 r;
 
 	for (;;) {
 		nl = memchr(s->in + s->inoff, '\n', s->inlen - s->inoff);
@@ -519,12 +533,8 @@ dc_readline(struct sasl *s, long long deadline, char **line,
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return dc_fail(s, DC_ERR_OTHER, why, "reading from "
 			    "Dovecot auth socket: %s", strerror(errno));
-		if ((p = poll_until(s->fd, POLLIN, deadline)) == 0)
-			return dc_fail(s, DC_ERR_OTHER, why, "Dovecot auth "
-			    "server: timed out after %d s", s->timeout);
-		if (p == -1)
-			return dc_fail(s, DC_ERR_OTHER, why, "Dovecot auth "
-			    "socket: poll: %s", strerror(errno));
+		if ((st = dc_wait(s, POLLIN, deadline, why)) != SASL_OK)
+			return st;
 	}
 }
 

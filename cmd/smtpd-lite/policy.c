@@ -1603,21 +1603,36 @@ pol_helo_name(const char *helo, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * pol_helo_decided - what the HELO checks share: 1 with *st set when
+ * there is no HELO (no opinion) or it is an address literal (valid: no
+ * opinion; not: Postfix's "invalid ip address"), 0 for a name
+ */
+static int
+pol_helo_decided(struct pol_ctx *x, const char *h, enum pol_status *st)
+{
+	if (h == NULL)
+		*st = PS_DUNNO;
+	else if (*h != '[')
+		return 0;
+	else if (pol_valid_literal(h))
+		*st = PS_DUNNO;
+	else
+		*st = pol_reject(x, 0, POL_BAD_NAME_CODE, "5.5.2", "<%s>: "
+		    "Helo command rejected: invalid ip address", h);
+	return 1;
+}
+
 static enum pol_status
 pol_invalid_helo(struct pol_ctx *x, const char *arg)
 {
 	char		 tmp[DNS_NAME_MAX + 2];
 	const char	*h = x->c->helo;
+	enum pol_status	 st;
 
 	(void)arg;
-	if (h == NULL)
-		return PS_DUNNO;
-	if (*h == '[') {
-		if (pol_valid_literal(h))
-			return PS_DUNNO;
-		return pol_reject(x, 0, POL_BAD_NAME_CODE, "5.5.2", "<%s>: "
-		    "Helo command rejected: invalid ip address", h);
-	}
+	if (pol_helo_decided(x, h, &st))
+		return st;
 	if (strlen(h) <= DNS_NAME_MAX && (pol_valid_hostname(pol_helo_name(h,
 	    tmp, sizeof(tmp))) || pol_valid_hostaddr(tmp)))
 		return PS_DUNNO;
@@ -1630,16 +1645,11 @@ pol_non_fqdn_helo(struct pol_ctx *x, const char *arg)
 {
 	char		 tmp[DNS_NAME_MAX + 2];
 	const char	*h = x->c->helo;
+	enum pol_status	 st;
 
 	(void)arg;
-	if (h == NULL)
-		return PS_DUNNO;
-	if (*h == '[') {
-		if (pol_valid_literal(h))
-			return PS_DUNNO;
-		return pol_reject(x, 0, POL_BAD_NAME_CODE, "5.5.2", "<%s>: "
-		    "Helo command rejected: invalid ip address", h);
-	}
+	if (pol_helo_decided(x, h, &st))
+		return st;
 	if (strlen(h) <= DNS_NAME_MAX && pol_valid_hostname(pol_helo_name(h,
 	    tmp, sizeof(tmp))) && strchr(tmp, '.') != NULL)
 		return PS_DUNNO;
