@@ -2,6 +2,7 @@
  * util.c - small helpers (see util.h)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -258,6 +259,24 @@ now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* detach - a session of its own, stdio on /dev/null, a grandchild */
+void
+detach(void)
+{
+	int	 fd;
+
+	setsid();
+	if ((fd = open("/dev/null", O_RDWR)) >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (fork() != 0)
+		_exit(0);
 }
 
 /* poll_until - wait for events on fd until deadline: 1, 0 timeout, -1 */

@@ -14,6 +14,11 @@
  * now_ms is the monotonic clock in milliseconds; poll_until waits for
  * events on fd until the deadline (now_ms() time, 0: none): 1 ready,
  * 0 timed out, -1 error (EINTR is retried).
+ *
+ * detach, in a forked child that is to run on its own: a session of its
+ * own, standard input, output and error on /dev/null, and a second fork
+ * so that whoever waits for the child is done at once (detach returns
+ * in the grandchild; the child exits in it).
  */
 #ifndef COMMON_UTIL_H
 #define COMMON_UTIL_H
@@ -44,5 +49,6 @@ long long now_ms(void);
 int	 poll_until(int fd, short events, long long deadline);
 ssize_t	 write_all(int, const void *, size_t);
 ssize_t	 read_full(int, void *, size_t);
+void	 detach(void);
 
 #endif

@@ -222,7 +222,7 @@ run_sibling(struct sm *sm, const char *prog, char **args, int wait)
 	char	**av, *path;
 	size_t	 n = 0, i, k = 0;
 	pid_t	 pid;
-	int	 status, fd;
+	int	 status;
 
 	priv_group_drop();
 	while (args[n] != NULL)
@@ -254,19 +254,8 @@ run_sibling(struct sm *sm, const char *prog, char **args, int wait)
 		return EX_OSERR;
 	}
 	if (pid == 0) {
-		if (!wait) {
-			/* Detached: its own session, no terminal, no stdin. */
-			setsid();
-			if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-				dup2(fd, 0);
-				dup2(fd, 1);
-				dup2(fd, 2);
-				if (fd > 2)
-					close(fd);
-			}
-			if (fork() != 0)
-				_exit(0);
-		}
+		if (!wait)
+			detach();	/* no terminal, no stdin */
 		execv(path, av);
 		fprintf(stderr, "sendmail: run %s: %s\n", path,
 		    strerror(errno));

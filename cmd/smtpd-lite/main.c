@@ -225,7 +225,6 @@ smtpd_start_runq(void)
 {
 	char	 path[4096];
 	pid_t	 pid;
-	int	 fd;
 
 	if (smtpd_nudge())
 		return;
@@ -238,16 +237,7 @@ smtpd_start_runq(void)
 		return;
 	}
 	if (pid == 0) {
-		if (fork() != 0)
-			_exit(0);
-		setsid();
-		if ((fd = open("/dev/null", O_RDWR)) >= 0) {
-			dup2(fd, 0);
-			dup2(fd, 1);
-			dup2(fd, 2);
-			if (fd > 2)
-				close(fd);
-		}
+		detach();
 		/* Not the client's connection (fd 3 under LISTEN_FDS). */
 		closefrom(3);
 		{
