@@ -194,6 +194,16 @@ str_casecmp_ascii(const char *a, const char *b)
 	return ca - cb;
 }
 
+/* str_has_8bit - whether s (NULL: no) holds a byte >= 0x80 */
+int
+str_has_8bit(const char *s)
+{
+	for (; s != NULL && *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return 1;
+	return 0;
+}
+
 /* str_has_ctl - whether s holds CR, LF, NUL or another C0/DEL byte */
 int
 str_has_ctl(const char *s, size_t n)

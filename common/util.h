@@ -44,6 +44,7 @@ void	 str_lower(char *);
 void	 str_upper(char *);
 int	 str_casecmp_ascii(const char *, const char *);
 int	 str_has_ctl(const char *, size_t);
+int	 str_has_8bit(const char *);
 
 long long now_ms(void);
 int	 poll_until(int fd, short events, long long deadline);

@@ -205,7 +205,6 @@ int	 dlv_format_headers(struct buf *out, const struct dlv_msg *,
 int	 dlv_write_headers(int fd, const struct dlv_msg *, int from_line,
 	    long long stamp, struct buf *scratch);
 int	 dlv_pread(const struct dlv_msg *, off_t at, void *, size_t n);
-int	 dlv_has_8bit(const char *);
 int	 dlv_scan_8bit(const struct dlv_msg *, char *chunk, int *eightbit);
 const char *dlv_errno_dsn(int);
 void	 dlv_set(struct dlv_result *, enum dlv_status, const char *dsn,

@@ -224,15 +224,6 @@ dlv_set(struct dlv_result *r, enum dlv_status status, const char *dsn,
 	buf_free(&b);
 }
 
-/* dlv_has_8bit - whether a string (NULL: none) has a byte above 127 */
-int
-dlv_has_8bit(const char *p)
-{
-	for (; p != NULL && *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80)
-			return 1;
-	return 0;
-}
 
 /*
  * dlv_scan_8bit - whether the content has a byte above 127, read in

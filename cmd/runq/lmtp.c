@@ -412,9 +412,9 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 		    strerror(errno));
 		goto out;
 	}
-	utf8 = dlv_has_8bit(sender);
+	utf8 = str_has_8bit(sender);
 	for (i = 0; i < n; i++)
-		if (dlv_has_8bit(rcpts[i].addr))
+		if (str_has_8bit(rcpts[i].addr))
 			utf8 = 1;
 
 	/* Connect, greeting, LHLO. */
@@ -444,7 +444,7 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 
 	/* MAIL FROM, or why not. */
 	if (utf8 && !(s.ext.flags & SMTPIO_EXT_SMTPUTF8) &&
-	    dlv_has_8bit(sender)) {
+	    str_has_8bit(sender)) {
 		for (i = 0; i < n; i++)
 			lmtp_finish(&s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s", dest);
@@ -488,7 +488,7 @@ lmtp_deliver(const char *dest, const struct dlv_msg *msg,
 	/* RCPT TO, pipelined when the server allows. */
 	smtpio_set_timeout(io, s.to.rcpt);
 	for (i = 0; i < n; i++) {
-		if (dlv_has_8bit(rcpts[i].addr) &&
+		if (str_has_8bit(rcpts[i].addr) &&
 		    !(s.ext.flags & SMTPIO_EXT_SMTPUTF8)) {
 			lmtp_finish(&s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s", dest);

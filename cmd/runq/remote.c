@@ -729,12 +729,12 @@ remote_alabel(const char *addr)
 	const char	*at = strrchr(addr, '@');
 	char		*local, *res = NULL;
 
-	if (at == NULL || !dlv_has_8bit(at + 1))
+	if (at == NULL || !str_has_8bit(at + 1))
 		return NULL;
 	local = xstrndup(addr, (size_t)(at - addr));
 	buf_init(&out, 1024);
 	buf_init(&why, 1024);
-	if (!dlv_has_8bit(local) && idn_to_ascii(at + 1, &out, &why) == 0) {
+	if (!str_has_8bit(local) && idn_to_ascii(at + 1, &out, &why) == 0) {
 		struct buf	 a;
 
 		buf_init(&a, SPOOL_ADDR_MAX + 1100);
@@ -759,7 +759,7 @@ remote_orcpt(const char *addr)
 	const unsigned char *p;
 	char		*out;
 
-	if (dlv_has_8bit(addr))
+	if (str_has_8bit(addr))
 		return NULL;
 	buf_init(&b, 4 * SPOOL_ADDR_MAX + 64);
 	buf_adds(&b, "rfc822;");
@@ -847,7 +847,7 @@ rq_remote_deliver(struct rq_msgctx *c, const struct rq_route *rt,
 			    str_casecmp_ascii(rt->nexthop, at + 1) == 0;
 		}
 		/* A name without A-labels has given every result. */
-		if (!dlv_has_8bit(x.host) || remote_host_alabel(&x) == 0)
+		if (!str_has_8bit(x.host) || remote_host_alabel(&x) == 0)
 			remote_smtp(&x);
 	}
 	buf_free(&why);

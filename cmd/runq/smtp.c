@@ -741,9 +741,9 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 			smtp_finish(s, i, DLV_DEFER, "4.3.0", "%s", r->text);
 		goto out;
 	}
-	utf8 = dlv_has_8bit(sender);
+	utf8 = str_has_8bit(sender);
 	for (i = 0; i < n; i++)
-		if (dlv_has_8bit(rcpts[i].addr))
+		if (str_has_8bit(rcpts[i].addr))
 			utf8 = 1;
 	/*
 	 * UTF-8 in the header section asks for SMTPUTF8 too, when it is
@@ -763,7 +763,7 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 			    (long long)msg->len, s->ext.size, s->host);
 		goto out;
 	}
-	if (dlv_has_8bit(sender) && !(s->ext.flags & SMTPIO_EXT_SMTPUTF8)) {
+	if (str_has_8bit(sender) && !(s->ext.flags & SMTPIO_EXT_SMTPUTF8)) {
 		for (i = 0; i < n; i++)
 			smtp_finish(s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s",
@@ -822,7 +822,7 @@ smtp_send(struct smtp *s, const struct dlv_msg *msg, const char *ret,
 	for (i = 0; i < n; i++) {
 		if (s->done[i])
 			continue;
-		if (dlv_has_8bit(rcpts[i].addr) &&
+		if (str_has_8bit(rcpts[i].addr) &&
 		    !(s->ext.flags & SMTPIO_EXT_SMTPUTF8)) {
 			smtp_finish(s, i, DLV_BOUNCE, "5.6.7", "SMTPUTF8 is "
 			    "required, but was not offered by host %s",

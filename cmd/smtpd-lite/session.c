@@ -379,16 +379,6 @@ fail:
 	return -1;
 }
 
-/* has_8bit - whether a string holds a byte >= 0x80 */
-static int
-has_8bit(const char *p)
-{
-	for (; *p != '\0'; p++)
-		if ((unsigned char)*p >= 0x80)
-			return 1;
-	return 0;
-}
-
 /* sender_restrictions - smtpd_sender_restrictions, at MAIL */
 static int
 sender_restrictions(struct session *s, const char *sender)
@@ -513,7 +503,7 @@ cmd_mail(struct session *s, char *arg)
 		reply(s, "552 5.3.4 Message size exceeds fixed limit");
 		goto out;
 	}
-	if (has_8bit(buf_str(&addr)) && !s->smtputf8) {
+	if (str_has_8bit(buf_str(&addr)) && !s->smtputf8) {
 		reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode "
 		    "address");
 		goto out;
@@ -592,7 +582,7 @@ cmd_rcpt(struct session *s, char *arg)
 			goto out;
 		}
 	}
-	if (has_8bit(buf_str(&addr)) && !s->smtputf8) {
+	if (str_has_8bit(buf_str(&addr)) && !s->smtputf8) {
 		reply(s, "553 5.6.7 Must declare SMTPUTF8 to send unicode "
 		    "address");
 		goto out;
