@@ -54,6 +54,12 @@
 #define SPOOL_VERSION		1
 #define SPOOL_ID_MAX		32	/* including the NUL */
 #define SPOOL_REPLY_MAX		240	/* bytes of last reply kept */
+/*
+ * The runner's lock in queue/: runq holds a flock on it while it works,
+ * and whoever wants another pass (a second runq, smtpd-lite) sets its
+ * time (futimens) while the flock is held.
+ */
+#define SPOOL_RUNNER_LOCK	".runq.lock"
 #define SPOOL_ENV_MAX		(64 * 1024 * 1024)	/* envelope bytes */
 #define SPOOL_ADDR_MAX		1024	/* one envelope address */
 

@@ -45,7 +45,7 @@
 #include "cmd/runq/runq.h"
 
 #define RQ_OPTSTRING	"C:I:NR:S:fo:vw"
-#define RQ_LOCKNAME	".runq.lock"
+#define RQ_LOCKNAME	SPOOL_RUNNER_LOCK
 #define RQ_FLUSHNAME	".runq.flush"	/* -f asked the runner for it */
 #define RQ_SWEEP_AGE	86400	/* named temporaries older than this */
 

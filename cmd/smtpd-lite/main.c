@@ -203,7 +203,8 @@ smtpd_nudge(void)
 	const char	*qd = conf_get("queue_directory");
 	int		 fd;
 
-	if (bsnprintf(path, sizeof(path), "%s/queue/.runq.lock", qd) != 0)
+	if (bsnprintf(path, sizeof(path), "%s/queue/%s", qd,
+	    SPOOL_RUNNER_LOCK) != 0)
 		return 0;
 	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) >= 0) {
 		if (flock(fd, LOCK_EX | LOCK_NB) != 0 &&
