@@ -181,29 +181,44 @@ local_lookup(const char *param, const char *key, struct buf *value,
 }
 
 /*
- * local_has_virtual_alias - whether virtual_alias_maps rewrites addr
- * (the whole address, then @domain): 1, 0, or -1 with why set.  rq_route
- * sends such an address here whatever its domain, as Postfix rewrites
- * before it routes.
+ * local_virtual_alias - addr's value in virtual_alias_maps: the whole
+ * address, then @domain; 1 found (in value), 0 not, -1 with why set
  */
-int
-local_has_virtual_alias(const char *addr, struct buf *why)
+static int
+local_virtual_alias(const char *addr, const char *domain, struct buf *value,
+    struct buf *why)
 {
-	struct buf	 val, key;
-	const char	*at = strrchr(addr, '@');
+	struct buf	 key;
 	int		 rc;
 
 	if (*conf_get("virtual_alias_maps") == '\0')
 		return 0;
-	buf_init(&val, MAP_VALUE_MAX + 1);
+	rc = local_lookup("virtual_alias_maps", addr, value, why);
+	if (rc != 0 || domain == NULL)
+		return rc;
 	buf_init(&key, SPOOL_ADDR_MAX + 2);
-	rc = local_lookup("virtual_alias_maps", addr, &val, why);
-	if (rc == 0 && at != NULL && buf_printf(&key, "@%s", at + 1) ==
-	    BUF_OK)
-		rc = local_lookup("virtual_alias_maps", buf_str(&key), &val,
+	if (buf_printf(&key, "@%s", domain) == BUF_OK)
+		rc = local_lookup("virtual_alias_maps", buf_str(&key), value,
 		    why);
-	buf_free(&val);
 	buf_free(&key);
+	return rc;
+}
+
+/*
+ * local_has_virtual_alias - whether virtual_alias_maps rewrites addr:
+ * 1, 0, or -1 with why set.  rq_route sends such an address here
+ * whatever its domain, as Postfix rewrites before it routes.
+ */
+int
+local_has_virtual_alias(const char *addr, struct buf *why)
+{
+	struct buf	 val;
+	const char	*at = strrchr(addr, '@');
+	int		 rc;
+
+	buf_init(&val, MAP_VALUE_MAX + 1);
+	rc = local_virtual_alias(addr, at != NULL ? at + 1 : NULL, &val, why);
+	buf_free(&val);
 	return rc;
 }
 
@@ -1049,11 +1064,7 @@ local_deliver(struct rq_msgctx *c, size_t idx, struct rq_result *res)
 		goto out;
 	}
 
-	/* virtual_alias_maps: the whole address, then @domain. */
-	rc = local_lookup("virtual_alias_maps", r->addr, &val, &why);
-	if (rc == 0 && buf_printf(&key, "@%s", at) == BUF_OK)
-		rc = local_lookup("virtual_alias_maps", buf_str(&key), &val,
-		    &why);
+	rc = local_virtual_alias(r->addr, at, &val, &why);
 	if (rc < 0) {
 		local_result(&x, DLV_DEFER, "4.3.0", "virtual_alias_maps: %s",
 		    buf_str(&why));
