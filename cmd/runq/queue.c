@@ -257,9 +257,7 @@ struct rq_sched {
 	struct rq_job	*jobs;
 	size_t		 njobs;
 	pid_t		*pids;		/* running workers */
-	size_t		*pidjob;	/* their jobs */
 	size_t		 npids;
-	int		 running_local;
 	int		 local_mbox;	/* a local(8) recipient is due */
 };
 
@@ -355,11 +353,7 @@ rq_reap(struct rq_sched *s)
 	for (i = 0; i < s->npids; i++) {
 		if (s->pids[i] != pid)
 			continue;
-		if (s->jobs[s->pidjob[i]].local)
-			s->running_local--;
-		s->pids[i] = s->pids[s->npids - 1];
-		s->pidjob[i] = s->pidjob[s->npids - 1];
-		s->npids--;
+		s->pids[i] = s->pids[--s->npids];
 		break;
 	}
 	return 1;
@@ -394,10 +388,30 @@ rq_launch(struct runq *rq, struct rq_sched *s, size_t ji, char **ids,
 			rq_attempt(rq, ids[i], "local", NULL, 1);
 		_exit(0);
 	}
-	s->pids[s->npids] = pid;
-	s->pidjob[s->npids++] = ji;
-	if (j->local)
-		s->running_local++;
+	s->pids[s->npids++] = pid;
+}
+
+/*
+ * rq_deal - job ji's messages dealt out among nw workers, in turn (so
+ * each gets some of the oldest), each started within plimit workers
+ */
+static void
+rq_deal(struct runq *rq, struct rq_sched *s, size_t ji, size_t nw,
+    int plimit)
+{
+	struct rq_job	*j = &s->jobs[ji];
+	char		**part = xcalloc(j->n, sizeof(char *));
+	size_t		 w, i, n;
+
+	for (w = 0; w < nw; w++) {
+		for (n = 0, i = w; i < j->n; i += nw)
+			part[n++] = j->ids[i];
+		while ((int)s->npids >= plimit)
+			if (!rq_reap(s))
+				break;
+		rq_launch(rq, s, ji, part, n);
+	}
+	free(part);
 }
 
 /*
@@ -416,17 +430,15 @@ rq_launch(struct runq *rq, struct rq_sched *s, size_t ji, char **ids,
 static void
 rq_schedule(struct runq *rq, struct rq_sched *s)
 {
-	size_t		 ji, k, w, nw, i, n, total = 0;
+	size_t		 ji, k, nw, total = 0;
 	long long	 dlimit = conf_int("smtp_destination_concurrency_limit");
 	int		 plimit = (int)conf_int("default_process_limit");
 	int		 llimit = s->local_mbox ? rq->max_workers :
 			    (int)conf_int("default_destination_concurrency_limit");
-	char		**part;
 
 	for (ji = 0; ji < s->njobs; ji++)
 		total += s->jobs[ji].local ? (size_t)llimit : (size_t)dlimit;
 	s->pids = xcalloc(total + 1, sizeof(pid_t));
-	s->pidjob = xcalloc(total + 1, sizeof(size_t));
 	/* Remote routes first: their workers keep a session each. */
 	for (ji = 0; ji < s->njobs; ji++) {
 		struct rq_job	*j = &s->jobs[ji];
@@ -434,35 +446,16 @@ rq_schedule(struct runq *rq, struct rq_sched *s)
 		if (j->local)
 			continue;
 		nw = (j->n + RQ_SESSION_MSGS - 1) / RQ_SESSION_MSGS;
-		if (nw > (size_t)dlimit)
-			nw = (size_t)dlimit;
-		part = xcalloc(j->n, sizeof(char *));
-		for (w = 0; w < nw; w++) {
-			for (n = 0, i = w; i < j->n; i += nw)
-				part[n++] = j->ids[i];
-			while ((int)s->npids >= plimit)
-				rq_reap(s);
-			rq_launch(rq, s, ji, part, n);
-		}
-		free(part);
+		rq_deal(rq, s, ji, nw < (size_t)dlimit ? nw : (size_t)dlimit,
+		    plimit);
 	}
 	for (ji = 0; ji < s->njobs; ji++) {
 		struct rq_job	*j = &s->jobs[ji];
 
 		if (!j->local)
 			continue;
-		nw = j->n < (size_t)llimit ? j->n : (size_t)llimit;
-		part = xcalloc(j->n, sizeof(char *));
-		for (w = 0; w < nw; w++) {
-			for (n = 0, i = w; i < j->n; i += nw)
-				part[n++] = j->ids[i];
-			while ((int)s->npids >= plimit ||
-			    s->running_local >= llimit)
-				if (!rq_reap(s))
-					break;
-			rq_launch(rq, s, ji, part, n);
-		}
-		free(part);
+		rq_deal(rq, s, ji, j->n < (size_t)llimit ? j->n :
+		    (size_t)llimit, plimit);
 	}
 	while (s->npids > 0)
 		if (!rq_reap(s))
@@ -475,7 +468,6 @@ rq_schedule(struct runq *rq, struct rq_sched *s)
 	}
 	free(s->jobs);
 	free(s->pids);
-	free(s->pidjob);
 }
 
 /*
