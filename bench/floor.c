@@ -60,6 +60,7 @@ static int	floor_copy(int, int);
 static int	floor_write(int, const char *, size_t);
 static int	floor_drive(long, long, const char *, int, char **);
 static int	floor_smtp(const char *);
+static int	floor_keep(int, const char *, const char *, int);
 static pid_t	floor_spawn(const char *, int, char **);
 static int	floor_reap(long *, pid_t *);
 static long	floor_number(const char *, long);
@@ -111,22 +112,31 @@ floor_queue(const char *dir)
 		perror(tmp);
 		return FLOOR_EX_TEMPFAIL;
 	}
-	if (floor_copy(0, fd) == -1 || fsync(fd) == -1 || close(fd) == -1) {
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		perror(dir);
+		close(fd);
+		unlink(tmp);
+		return FLOOR_EX_TEMPFAIL;
+	}
+	if (floor_copy(0, fd) == -1 || floor_keep(fd, tmp, final, dfd) == -1) {
 		perror(tmp);
 		unlink(tmp);
 		return FLOOR_EX_TEMPFAIL;
 	}
-	if (rename(tmp, final) == -1) {
-		perror(final);
-		unlink(tmp);
-		return FLOOR_EX_TEMPFAIL;
-	}
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
-	    fsync(dfd) == -1) {
-		perror(dir);
-		return FLOOR_EX_TEMPFAIL;
-	}
 	close(dfd);
+	return 0;
+}
+
+/* floor_keep - what makes a written file durable under its final name */
+static int
+floor_keep(int fd, const char *tmp, const char *final, int dfd)
+{
+	if (fsync(fd) == -1) {
+		close(fd);
+		return -1;
+	}
+	if (close(fd) == -1 || rename(tmp, final) == -1 || fsync(dfd) == -1)
+		return -1;
 	return 0;
 }
 
@@ -203,9 +213,8 @@ floor_many(long n, const char *dir)
 			perror(tmp);
 			break;
 		}
-		if (floor_write(fd, msg, len) == -1 || fsync(fd) == -1 ||
-		    close(fd) == -1 || rename(tmp, final) == -1 ||
-		    fsync(dfd) == -1) {
+		if (floor_write(fd, msg, len) == -1 ||
+		    floor_keep(fd, tmp, final, dfd) == -1) {
 			perror(tmp);
 			unlink(tmp);
 			break;
@@ -485,11 +494,9 @@ floor_smtp(const char *dir)
 			if (floor_write(fd, line, n) == -1)
 				return FLOOR_EX_TEMPFAIL;
 		}
-		if (fsync(fd) == -1 || close(fd) == -1 ||
-		    rename(tmp, final) == -1 ||
-		    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
-		    -1 || fsync(dfd) == -1 || close(dfd) == -1 ||
-		    floor_reply("250 queued\r\n") == -1)
+		if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
+		    -1 || floor_keep(fd, tmp, final, dfd) == -1 ||
+		    close(dfd) == -1 || floor_reply("250 queued\r\n") == -1)
 			return FLOOR_EX_TEMPFAIL;
 	}
 	return 0;
