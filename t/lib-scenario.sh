@@ -74,12 +74,6 @@ scen_require() {
 	ip netns del "$SCEN_NS-probe"
 }
 
-# scen_alive PID - PID runs (a zombie does not count)
-scen_alive() {
-	kill -0 "$1" 2>/dev/null || return 1
-	! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
-}
-
 # scen_find_init PID - the first process of a new PID namespace among
 # PID and its descendants (the one that is 1 in its namespace)
 scen_find_init() {
@@ -158,7 +152,7 @@ machine_start() {
 	_outer=$!
 	_i=0
 	while [ ! -e "$_d/ready" ]; do
-		if ! scen_alive "$_outer" || [ $_i -ge 100 ]; then
+		if ! test_pid_alive "$_outer" || [ $_i -ge 100 ]; then
 			echo >&2 "machine $_name did not start:"
 			cat >&2 "$_d/init.log"
 			kill "$_outer" 2>/dev/null
@@ -181,7 +175,7 @@ machine_start() {
 machine_stop() {
 	kill -9 "$1" 2>/dev/null
 	_i=0
-	while scen_alive "$2" && [ $_i -lt 50 ]; do
+	while test_pid_alive "$2" && [ $_i -lt 50 ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done

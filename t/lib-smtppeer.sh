@@ -119,27 +119,11 @@ print(s.getsockname()[1])'
 }
 
 # smtp_peer_alive_ PID - PID runs (a zombie does not count)
-smtp_peer_alive_() {
-	kill -0 "$1" 2>/dev/null || return 1
-	[ -r "/proc/$1/stat" ] || return 0
-	! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
-}
+smtp_peer_alive_() { test_pid_alive "$1"; }
 
 # smtp_peer_kill_ PID - stop PID: SIGTERM, up to 5 s, then SIGKILL
 smtp_peer_kill_() {
-	[ -n "$1" ] || return 0
-	kill "$1" 2>/dev/null
-	_k=0
-	while smtp_peer_alive_ "$1" && [ $_k -lt 50 ]; do
-		sleep 0.1
-		_k=$((_k + 1))
-	done
-	if smtp_peer_alive_ "$1"; then
-		echo >&2 "smtp peer $1 did not stop; killing it"
-		kill -9 "$1" 2>/dev/null
-	fi
-	wait "$1" 2>/dev/null
-	return 0
+	[ -z "$1" ] || test_pid_stop "$1" "smtp peer"
 }
 
 # smtp_peer_vars_ NAME DIR PID PORT - set NAME_DIR, NAME_PID...

@@ -57,28 +57,6 @@ else
 	rm -f "$TLSCA_DIR/mx.pem"
 fi
 
-# launch_alive_ PID - PID runs (a zombie does not count)
-launch_alive_() {
-	kill -0 "$1" 2>/dev/null || return 1
-	! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
-}
-
-# launch_stop_ PID - SIGTERM, up to 5 s, then SIGKILL
-launch_stop_() {
-	kill "$1" 2>/dev/null
-	_k=0
-	while launch_alive_ "$1" && [ $_k -lt 50 ]; do
-		sleep 0.1
-		_k=$((_k + 1))
-	done
-	if launch_alive_ "$1"; then
-		echo >&2 "launcher $1 did not stop; killing it"
-		kill -9 "$1" 2>/dev/null
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
-
 # listening PORT - something listens on PORT (IPv4 or IPv6)
 listening() {
 	_hex=$(printf '%04X' "$1")
@@ -107,13 +85,13 @@ launch() {
 		"$_start" $_ports </dev/null >"$_name.out" 2>"$_name.err" &
 		_pid=$!
 		_i=0
-		while launch_alive_ "$_pid" && [ $_i -lt 100 ]; do
+		while test_pid_alive "$_pid" && [ $_i -lt 100 ]; do
 			_up=1
 			for _p in $_ports; do
 				listening "$_p" || _up=
 			done
 			if [ -n "$_up" ]; then
-				test_atexit "launch_stop_ $_pid"
+				test_atexit "test_pid_stop $_pid launcher"
 				eval "${_name}_PID=\$_pid"
 				_n=0
 				for _p in $_ports; do
@@ -125,7 +103,7 @@ launch() {
 			sleep 0.1
 			_i=$((_i + 1))
 		done
-		launch_stop_ "$_pid"
+		test_pid_stop "$_pid" launcher
 	done
 	echo >&2 "$_name did not start; its stderr:"
 	cat >&2 "$_name.err"
@@ -137,11 +115,11 @@ launch() {
 wait_exit() {
 	exit_status=
 	_i=0
-	while launch_alive_ "$1" && [ $_i -lt 100 ]; do
+	while test_pid_alive "$1" && [ $_i -lt 100 ]; do
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	if launch_alive_ "$1"; then
+	if test_pid_alive "$1"; then
 		echo >&2 "$1 is still running"
 		return 1
 	fi

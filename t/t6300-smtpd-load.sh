@@ -79,28 +79,6 @@ if test_have_prereq TLS && tlsca_init && tlsca_cert mx host.example.org; then
 	test_set_prereq TLS_CERT
 fi
 
-# launch_alive_ PID - PID runs (a zombie does not count)
-launch_alive_() {
-	kill -0 "$1" 2>/dev/null || return 1
-	! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
-}
-
-# launch_stop_ PID - SIGTERM, up to 5 s, then SIGKILL
-launch_stop_() {
-	kill "$1" 2>/dev/null
-	_k=0
-	while launch_alive_ "$1" && [ $_k -lt 50 ]; do
-		sleep 0.1
-		_k=$((_k + 1))
-	done
-	if launch_alive_ "$1"; then
-		echo >&2 "launcher $1 did not stop; killing it"
-		kill -9 "$1" 2>/dev/null
-	fi
-	wait "$1" 2>/dev/null
-	return 0
-}
-
 # listening PORT - something listens on 127.0.0.1:PORT
 listening() {
 	_hex=$(printf '%04X' "$1")
@@ -190,9 +168,9 @@ launch() {
 		"run_$launcher" "$_p1" "$_p2" </dev/null >launch.out 2>launch.err &
 		_pid=$!
 		_i=0
-		while launch_alive_ "$_pid" && [ $_i -lt 100 ]; do
+		while test_pid_alive "$_pid" && [ $_i -lt 100 ]; do
 			if listening "$_p1" && listening "$_p2"; then
-				test_atexit "launch_stop_ $_pid"
+				test_atexit "test_pid_stop $_pid launcher"
 				LAUNCH_PID=$_pid
 				LAUNCH_PORT1=$_p1
 				LAUNCH_PORT2=$_p2
@@ -201,7 +179,7 @@ launch() {
 			sleep 0.1
 			_i=$((_i + 1))
 		done
-		launch_stop_ "$_pid"
+		test_pid_stop "$_pid" launcher
 	done
 	echo >&2 "$launcher did not start; its stderr:"
 	cat >&2 launch.err

@@ -367,6 +367,29 @@ in_ns() {
 }
 
 # skip_all 'reason' - skip the whole script
+# test_pid_alive PID - PID runs (a zombie does not count)
+test_pid_alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null
+}
+
+# test_pid_stop PID [WHAT] - stop a process the test started: SIGTERM,
+# up to 5 s, then SIGKILL (saying so, as WHAT); reaped when it is ours
+test_pid_stop() {
+	kill "$1" 2>/dev/null
+	_k=0
+	while test_pid_alive "$1" && [ $_k -lt 50 ]; do
+		sleep 0.1
+		_k=$((_k + 1))
+	done
+	if test_pid_alive "$1"; then
+		echo >&2 "${2:-process} $1 did not stop; killing it"
+		kill -9 "$1" 2>/dev/null
+	fi
+	wait "$1" 2>/dev/null
+	return 0
+}
+
 skip_all() {
 	printf '1..0 # SKIP %s\n' "$1"
 	test_atexit_run_ >/dev/null 2>&1
