@@ -75,7 +75,7 @@ LIBSMTPD	:= $(BUILD)/libsmtpd.a
 
 UNIT_SRC	:= $(sort $(wildcard t/unit/t-*.c))
 UNIT_BINS	:= $(UNIT_SRC:t/unit/%.c=$(BUILD)/t/unit/%)
-TAP_OBJ		:= $(BUILD)/obj/t/unit/tap.o
+TAP_OBJ		:= $(BUILD)/obj/t/unit/tap.o $(BUILD)/obj/t/unit/certs.o
 HELPER		:= $(BUILD)/correo-test
 HELPER_SRC	:= $(sort $(wildcard t/helper/*.c))
 FLOOR		:= $(BUILD)/bench-floor

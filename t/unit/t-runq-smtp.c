@@ -28,6 +28,7 @@
 #include "common/util.h"
 #include "cmd/runq/deliver.h"
 #include "cmd/runq/smtp.h"
+#include "t/unit/certs.h"
 #include "t/unit/tap.h"
 
 #define CONTENT		"Subject: hi\n\n.leading dot\nline\n..two\n"
@@ -35,13 +36,7 @@
 			    "...two\r\n.\r\n")
 #define HOST		"mx.example.org[192.0.2.1]"
 #define SERVER_ALARM	20
-#define DAY		(24L * 60 * 60)
 #define SRV_LINE	8192
-
-struct cred {
-	EVP_PKEY	*key;
-	X509		*cert;
-};
 
 /* The server's connection: plaintext, or TLS after "T". */
 struct srv {
@@ -66,84 +61,6 @@ scratch(const char *name)
 
 	bsnprintf(path, sizeof(path), "%s/%s", dir, name);
 	return path;
-}
-
-/* mkkey - a P-256 key */
-static EVP_PKEY *
-mkkey(void)
-{
-	EVP_PKEY_CTX	*kc;
-	EVP_PKEY	*k = NULL;
-
-	if ((kc = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL)) == NULL)
-		return NULL;
-	if (EVP_PKEY_keygen_init(kc) != 1 ||
-	    EVP_PKEY_CTX_set_ec_paramgen_curve_nid(kc,
-	    NID_X9_62_prime256v1) != 1 || EVP_PKEY_keygen(kc, &k) != 1)
-		k = NULL;
-	EVP_PKEY_CTX_free(kc);
-	return k;
-}
-
-/* addext - add one extension in openssl.cnf notation */
-static int
-addext(X509 *c, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX	 v;
-	X509_EXTENSION	*e;
-	int		 ok;
-
-	X509V3_set_ctx(&v, issuer, c, NULL, NULL, 0);
-	if ((e = X509V3_EXT_conf_nid(NULL, &v, nid, value)) == NULL)
-		return -1;
-	ok = X509_add_ext(c, e, -1);
-	X509_EXTENSION_free(e);
-	return ok == 1 ? 0 : -1;
-}
-
-/* mkcert - a certificate for cn/san issued by issuer (NULL: a CA) */
-static int
-mkcert(struct cred *out, const char *cn, const char *san,
-    const struct cred *issuer)
-{
-	static long	 serial = 1;
-	X509_NAME	*name;
-	X509		*c;
-	int		 isca = issuer == NULL;
-
-	out->cert = NULL;
-	if ((out->key = mkkey()) == NULL || (c = X509_new()) == NULL)
-		return -1;
-	X509_set_version(c, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(c), -DAY);
-	X509_gmtime_adj(X509_getm_notAfter(c), 2 * DAY);
-	name = X509_get_subject_name(c);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(c, !isca ? X509_get_subject_name(issuer->cert) :
-	    name);
-	X509_set_pubkey(c, out->key);
-	if (addext(c, !isca ? issuer->cert : c, NID_basic_constraints,
-	    isca ? "critical,CA:TRUE" : "critical,CA:FALSE") != 0 ||
-	    (isca && addext(c, c, NID_key_usage,
-	    "critical,keyCertSign,cRLSign") != 0) ||
-	    (san != NULL && addext(c, issuer->cert, NID_subject_alt_name,
-	    san) != 0) ||
-	    X509_sign(c, !isca ? issuer->key : out->key, EVP_sha256()) == 0) {
-		X509_free(c);
-		return -1;
-	}
-	out->cert = c;
-	return 0;
-}
-
-/* cred_free - release a key and certificate */
-static void
-cred_free(struct cred *c)
-{
-	EVP_PKEY_free(c->key);
-	X509_free(c->cert);
 }
 
 /* srv_getline - one line (with its CRLF) into line; -1 at EOF */
@@ -1233,10 +1150,12 @@ setup(void)
 	struct buf	 why;
 	FILE		*fp;
 
-	if (mkcert(&ca, "correo test CA", NULL, NULL) != 0 ||
-	    mkcert(&good, "mx.example.org", "DNS:mx.example.org", &ca) != 0 ||
-	    mkcert(&wrong, "other.example.com", "DNS:other.example.com",
-	    &ca) != 0)
+	if (cred_make(&ca, "correo test CA", NULL, -CERT_DAY, 2 * CERT_DAY, NULL,
+	    1) != 0 ||
+	    cred_make(&good, "mx.example.org", "DNS:mx.example.org", -CERT_DAY,
+	    2 * CERT_DAY, &ca, 0) != 0 ||
+	    cred_make(&wrong, "other.example.com", "DNS:other.example.com",
+	    -CERT_DAY, 2 * CERT_DAY, &ca, 0) != 0)
 		return -1;
 	bsnprintf(cafile, sizeof(cafile), "%s/ca.pem", dir);
 	if ((fp = fopen(cafile, "w")) == NULL)

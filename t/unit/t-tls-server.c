@@ -44,9 +44,9 @@
 #include "common/log.h"
 #include "common/tls.h"
 #include "common/util.h"
+#include "t/unit/certs.h"
 #include "t/unit/tap.h"
 
-#define DAY		(24L * 60 * 60)
 #define WAIT_MS		10000	/* the longest wait for a peer */
 #define LINE_MAX_T	1024
 #define BULK_N		(1024 * 1024)	/* bytes the server sends at once */
@@ -80,11 +80,6 @@ struct conn {
 	int		 crfd, cwfd;
 };
 
-struct cred {
-	EVP_PKEY	*key;
-	X509		*cert;
-};
-
 static char		 dir[256];
 static char		 cafile[300], pemfile[300], crtfile[300];
 static char		 keyfile[300], otherkey[300], chainfile[300];
@@ -111,91 +106,6 @@ has(const char *s, const char *sub)
 		return 1;
 	tap_diag("\"%s\" does not contain \"%s\"", s, sub);
 	return 0;
-}
-
-/* mkkey - a P-256 key */
-static EVP_PKEY *
-mkkey(void)
-{
-	EVP_PKEY_CTX	*kc;
-	EVP_PKEY	*k = NULL;
-
-	if ((kc = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL)) == NULL)
-		return NULL;
-	if (EVP_PKEY_keygen_init(kc) != 1 ||
-	    EVP_PKEY_CTX_set_ec_paramgen_curve_nid(kc,
-	    NID_X9_62_prime256v1) != 1 || EVP_PKEY_keygen(kc, &k) != 1)
-		k = NULL;
-	EVP_PKEY_CTX_free(kc);
-	return k;
-}
-
-/* addext - add one extension in openssl.cnf notation */
-static int
-addext(X509 *c, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX	 v;
-	X509_EXTENSION	*e;
-	int		 ok;
-
-	X509V3_set_ctx(&v, issuer, c, NULL, NULL, 0);
-	if ((e = X509V3_EXT_conf_nid(NULL, &v, nid, value)) == NULL)
-		return -1;
-	ok = X509_add_ext(c, e, -1);
-	X509_EXTENSION_free(e);
-	return ok == 1 ? 0 : -1;
-}
-
-/*
- * mkcert - a certificate for cn with the SANs in openssl.cnf notation
- * (NULL: none), valid for a day either side of now, issued by issuer
- * (NULL: self-signed); a CA when isca
- */
-static int
-mkcert(struct cred *out, const char *cn, const char *san,
-    const struct cred *issuer, int isca)
-{
-	static long	 serial = 1;
-	X509_NAME	*name;
-	X509		*c;
-
-	out->cert = NULL;
-	if ((out->key = mkkey()) == NULL || (c = X509_new()) == NULL)
-		return -1;
-	X509_set_version(c, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(c), -DAY);
-	X509_gmtime_adj(X509_getm_notAfter(c), DAY);
-	name = X509_get_subject_name(c);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(c, issuer != NULL ?
-	    X509_get_subject_name(issuer->cert) : name);
-	X509_set_pubkey(c, out->key);
-	if (addext(c, issuer != NULL ? issuer->cert : c,
-	    NID_basic_constraints, isca ? "critical,CA:TRUE" :
-	    "critical,CA:FALSE") != 0 ||
-	    (isca && addext(c, c, NID_key_usage,
-	    "critical,keyCertSign,cRLSign") != 0) ||
-	    (san != NULL && addext(c, issuer != NULL ? issuer->cert : c,
-	    NID_subject_alt_name, san) != 0) ||
-	    X509_sign(c, issuer != NULL ? issuer->key : out->key,
-	    EVP_sha256()) == 0) {
-		X509_free(c);
-		return -1;
-	}
-	out->cert = c;
-	return 0;
-}
-
-/* cred_free - release a key and certificate */
-static void
-cred_free(struct cred *c)
-{
-	EVP_PKEY_free(c->key);
-	X509_free(c->cert);
-	c->key = NULL;
-	c->cert = NULL;
 }
 
 /*
@@ -1118,19 +1028,22 @@ setup(void)
 	int		 ok = 0;
 
 	buf_init(&sans, 65536);
-	if (mkcert(&ca, "correo test CA", NULL, NULL, 1) != 0 ||
-	    mkcert(&inter, "correo test intermediate", NULL, &ca, 1) != 0 ||
-	    mkcert(&leaf, "mx.example.org", "DNS:mx.example.org", &ca,
+	if (cred_make(&ca, "correo test CA", NULL, -CERT_DAY, CERT_DAY, NULL, 1) != 0 ||
+	    cred_make(&inter, "correo test intermediate", NULL, -CERT_DAY, CERT_DAY,
+	    &ca, 1) != 0 ||
+	    cred_make(&leaf, "mx.example.org", "DNS:mx.example.org", -CERT_DAY,
+	    CERT_DAY, &ca, 0) != 0 ||
+	    cred_make(&chained, "mx.example.org", "DNS:mx.example.org", -CERT_DAY,
+	    CERT_DAY, &inter, 0) != 0 ||
+	    cred_make(&other, "other.example.org", NULL, -CERT_DAY, CERT_DAY, &ca,
 	    0) != 0 ||
-	    mkcert(&chained, "mx.example.org", "DNS:mx.example.org", &inter,
-	    0) != 0 ||
-	    mkcert(&other, "other.example.org", NULL, &ca, 0) != 0 ||
 	    buf_adds(&sans, "DNS:mx.example.org") != BUF_OK)
 		goto fail;
 	for (i = 0; i < BIG_SANS; i++)
 		if (buf_printf(&sans, ",DNS:host%zu.example.org", i) != BUF_OK)
 			goto fail;
-	if (mkcert(&big, "mx.example.org", buf_str(&sans), &ca, 0) != 0)
+	if (cred_make(&big, "mx.example.org", buf_str(&sans), -CERT_DAY, CERT_DAY, &ca,
+	    0) != 0)
 		goto fail;
 	bsnprintf(cafile, sizeof(cafile), "%s/ca.crt", dir);
 	bsnprintf(pemfile, sizeof(pemfile), "%s/mx.pem", dir);

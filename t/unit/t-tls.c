@@ -37,9 +37,9 @@
 #include "common/smtpio.h"
 #include "common/tls.h"
 #include "common/util.h"
+#include "t/unit/certs.h"
 #include "t/unit/tap.h"
 
-#define DAY		(24L * 60 * 60)
 #define WAIT_MS		10000	/* the longest wait for a peer */
 #define LINE_MAX_T	1024
 
@@ -48,11 +48,6 @@ enum srv_mode {
 	SRV_CLOSE_PLAIN,	/* send "hello", close_notify, then plaintext */
 	SRV_TLS11,		/* TLS 1.1 only */
 	SRV_SMTP,		/* 220, EHLO 250, QUIT 221, close */
-};
-
-struct cred {
-	EVP_PKEY	*key;
-	X509		*cert;
 };
 
 static char		 dir[256];
@@ -68,91 +63,6 @@ starts(const char *s, const char *prefix)
 		return 1;
 	tap_diag("\"%s\" does not start with \"%s\"", s, prefix);
 	return 0;
-}
-
-/* mkkey - a P-256 key */
-static EVP_PKEY *
-mkkey(void)
-{
-	EVP_PKEY_CTX	*kc;
-	EVP_PKEY	*k = NULL;
-
-	if ((kc = EVP_PKEY_CTX_new_id(EVP_PKEY_EC, NULL)) == NULL)
-		return NULL;
-	if (EVP_PKEY_keygen_init(kc) != 1 ||
-	    EVP_PKEY_CTX_set_ec_paramgen_curve_nid(kc,
-	    NID_X9_62_prime256v1) != 1 || EVP_PKEY_keygen(kc, &k) != 1)
-		k = NULL;
-	EVP_PKEY_CTX_free(kc);
-	return k;
-}
-
-/* addext - add one extension in openssl.cnf notation */
-static int
-addext(X509 *c, X509 *issuer, int nid, const char *value)
-{
-	X509V3_CTX	 v;
-	X509_EXTENSION	*e;
-	int		 ok;
-
-	X509V3_set_ctx(&v, issuer, c, NULL, NULL, 0);
-	if ((e = X509V3_EXT_conf_nid(NULL, &v, nid, value)) == NULL)
-		return -1;
-	ok = X509_add_ext(c, e, -1);
-	X509_EXTENSION_free(e);
-	return ok == 1 ? 0 : -1;
-}
-
-/*
- * mkcert - a certificate for cn with the SANs in openssl.cnf notation
- * (NULL: none), valid from..to seconds from now, issued by issuer (NULL:
- * self-signed); a CA when isca
- */
-static int
-mkcert(struct cred *out, const char *cn, const char *san, long from,
-    long to, const struct cred *issuer, int isca)
-{
-	static long	 serial = 1;
-	X509_NAME	*name;
-	X509		*c;
-
-	out->cert = NULL;
-	if ((out->key = mkkey()) == NULL || (c = X509_new()) == NULL)
-		return -1;
-	X509_set_version(c, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(c), serial++);
-	X509_gmtime_adj(X509_getm_notBefore(c), from);
-	X509_gmtime_adj(X509_getm_notAfter(c), to);
-	name = X509_get_subject_name(c);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(c, issuer != NULL ?
-	    X509_get_subject_name(issuer->cert) : name);
-	X509_set_pubkey(c, out->key);
-	if (addext(c, issuer != NULL ? issuer->cert : c,
-	    NID_basic_constraints, isca ? "critical,CA:TRUE" :
-	    "critical,CA:FALSE") != 0 ||
-	    (isca && addext(c, c, NID_key_usage,
-	    "critical,keyCertSign,cRLSign") != 0) ||
-	    (san != NULL && addext(c, issuer != NULL ? issuer->cert : c,
-	    NID_subject_alt_name, san) != 0) ||
-	    X509_sign(c, issuer != NULL ? issuer->key : out->key,
-	    EVP_sha256()) == 0) {
-		X509_free(c);
-		return -1;
-	}
-	out->cert = c;
-	return 0;
-}
-
-/* cred_free - release a key and certificate */
-static void
-cred_free(struct cred *c)
-{
-	EVP_PKEY_free(c->key);
-	X509_free(c->cert);
-	c->key = NULL;
-	c->cert = NULL;
 }
 
 /* server - the TLS server in a child process on fd; exits */
@@ -406,8 +316,8 @@ t_verified(void)
 
 	buf_init(&why, 1024);
 	buf_init(&b, 1024);
-	if (!check_int(mkcert(&leaf, "mx.example.org",
-	    "DNS:mx.example.org,DNS:mail.example.org", -DAY, DAY, &ca, 0),
+	if (!check_int(cred_make(&leaf, "mx.example.org",
+	    "DNS:mx.example.org,DNS:mail.example.org", -CERT_DAY, CERT_DAY, &ca, 0),
 	    ==, 0))
 		return;
 	check_int(try(&leaf, SRV_ECHO, TLS_LEV_SECURE, "mx.example.org",
@@ -469,8 +379,8 @@ t_mismatch(void)
 
 	buf_init(&why, 1024);
 	buf_init(&b, 1024);
-	if (!check_int(mkcert(&leaf, "mx.example.org", "DNS:mx.example.org",
-	    -DAY, DAY, &ca, 0), ==, 0))
+	if (!check_int(cred_make(&leaf, "mx.example.org", "DNS:mx.example.org",
+	    -CERT_DAY, CERT_DAY, &ca, 0), ==, 0))
 		return;
 	check_int(outcome(&leaf, TLS_LEV_VERIFY, "mx.example.com", NULL,
 	    NULL, &why), ==, TLS_NOMATCH);
@@ -512,8 +422,8 @@ t_wildcards(void)
 	const char *const dot[] = { ".example.net", NULL };
 
 	buf_init(&why, 1024);
-	if (!check_int(mkcert(&leaf, "wild", "DNS:*.example.net,"
-	    "DNS:f*.example.com,DNS:*.*.example.edu,IP:127.0.0.1", -DAY, DAY,
+	if (!check_int(cred_make(&leaf, "wild", "DNS:*.example.net,"
+	    "DNS:f*.example.com,DNS:*.*.example.edu,IP:127.0.0.1", -CERT_DAY, CERT_DAY,
 	    &ca, 0), ==, 0))
 		return;
 	check_int(outcome(&leaf, TLS_LEV_VERIFY, "mx.example.net", NULL,
@@ -554,10 +464,10 @@ t_untrusted(void)
 
 	buf_init(&why, 1024);
 	buf_init(&b, 1024);
-	if (!check_int(mkcert(&old, "mx.example.org", "DNS:mx.example.org",
-	    -3 * DAY, -DAY, &ca, 0), ==, 0) ||
-	    !check_int(mkcert(&self, "mx.example.org", "DNS:mx.example.org",
-	    -DAY, DAY, NULL, 0), ==, 0))
+	if (!check_int(cred_make(&old, "mx.example.org", "DNS:mx.example.org",
+	    -3 * CERT_DAY, -CERT_DAY, &ca, 0), ==, 0) ||
+	    !check_int(cred_make(&self, "mx.example.org", "DNS:mx.example.org",
+	    -CERT_DAY, CERT_DAY, NULL, 0), ==, 0))
 		return;
 	check_int(outcome(&old, TLS_LEV_VERIFY, "mx.example.org", NULL, NULL,
 	    &why), ==, TLS_UNTRUSTED);
@@ -597,8 +507,8 @@ t_system_store(void)
 
 	/* the system store does not know the test CA */
 	buf_init(&why, 1024);
-	if (!check_int(mkcert(&leaf, "mx.example.org", "DNS:mx.example.org",
-	    -DAY, DAY, &ca, 0), ==, 0))
+	if (!check_int(cred_make(&leaf, "mx.example.org", "DNS:mx.example.org",
+	    -CERT_DAY, CERT_DAY, &ca, 0), ==, 0))
 		return;
 	sys = tls_client_ctx_new(NULL, "", &why);
 	check(sys != NULL);
@@ -623,8 +533,8 @@ t_old_protocol(void)
 	int		 fd, rc;
 
 	buf_init(&why, 1024);
-	if (!check_int(mkcert(&leaf, "mx.example.org", "DNS:mx.example.org",
-	    -DAY, DAY, &ca, 0), ==, 0))
+	if (!check_int(cred_make(&leaf, "mx.example.org", "DNS:mx.example.org",
+	    -CERT_DAY, CERT_DAY, &ca, 0), ==, 0))
 		return;
 	rc = try(&leaf, SRV_TLS11, TLS_LEV_MAY, "mx.example.org", NULL, &t,
 	    &fd, &pid, &why);
@@ -693,8 +603,8 @@ t_no_plaintext_after_close(void)
 
 	buf_init(&why, 1024);
 	buf_init(&b, 1024);
-	if (!check_int(mkcert(&leaf, "mx.example.org", "DNS:mx.example.org",
-	    -DAY, DAY, &ca, 0), ==, 0))
+	if (!check_int(cred_make(&leaf, "mx.example.org", "DNS:mx.example.org",
+	    -CERT_DAY, CERT_DAY, &ca, 0), ==, 0))
 		return;
 	check_int(try(&leaf, SRV_CLOSE_PLAIN, TLS_LEV_VERIFY,
 	    "mx.example.org", NULL, &t, &fd, &pid, &why), ==, TLS_OK);
@@ -728,8 +638,8 @@ t_log_text(void)
 
 	buf_init(&why, 1024);
 	buf_init(&b, 64);
-	if (!check_int(mkcert(&leaf, "evil\nCN\001", "DNS:mx.example.org",
-	    -DAY, DAY, &ca, 0), ==, 0))
+	if (!check_int(cred_make(&leaf, "evil\nCN\001", "DNS:mx.example.org",
+	    -CERT_DAY, CERT_DAY, &ca, 0), ==, 0))
 		return;
 	check_int(try(&leaf, SRV_ECHO, TLS_LEV_VERIFY, "mx.example.org", NULL,
 	    &t, &fd, &pid, &why), ==, TLS_OK);
@@ -766,8 +676,8 @@ t_smtpio(void)
 
 	buf_init(&why, 1024);
 	smtpio_reply_init(&r);
-	if (!check_int(mkcert(&leaf, "mx.example.org", "DNS:mx.example.org",
-	    -DAY, DAY, &ca, 0), ==, 0))
+	if (!check_int(cred_make(&leaf, "mx.example.org", "DNS:mx.example.org",
+	    -CERT_DAY, CERT_DAY, &ca, 0), ==, 0))
 		return;
 	check_int(try(&leaf, SRV_SMTP, TLS_LEV_VERIFY, "mx.example.org",
 	    NULL, &t, &fd, &pid, &why), ==, TLS_OK);
@@ -821,7 +731,7 @@ setup(void)
 	struct buf	 why;
 	FILE		*fp;
 
-	if (mkcert(&ca, "correo test CA", NULL, -DAY, 2 * DAY, NULL, 1) != 0)
+	if (cred_make(&ca, "correo test CA", NULL, -CERT_DAY, 2 * CERT_DAY, NULL, 1) != 0)
 		return -1;
 	bsnprintf(cafile, sizeof(cafile), "%s/ca.pem", dir);
 	if ((fp = fopen(cafile, "w")) == NULL)
