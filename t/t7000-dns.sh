@@ -2,17 +2,10 @@
 test_description='common/dns: MX routing against a private dnsmasq'
 . "$(dirname "$0")/test-lib.sh"
 
-DNSMASQ=/usr/sbin/dnsmasq
-[ -x "$DNSMASQ" ] || DNSMASQ=$(command -v dnsmasq) ||
-	skip_all 'no dnsmasq (Debian: dnsmasq-base)'
-
-# One resolver attempt of one second: a broken case never hangs.
-RES_OPTIONS='timeout:1 attempts:1'
-export RES_OPTIONS
+. "$T_DIR/lib-dnsmasq.sh"
 
 DNS_PORT=$((5300 + $$ % 1000))
 DNS_DEAD_PORT=$((DNS_PORT + 1000))	# nothing listens there
-DNS_PID=
 
 # The zone, as dnsmasq options (TEST-NET addresses: never ours).  dnsmasq
 # answers for all of .test itself (NXDOMAIN, no data) but fail.test,
@@ -42,44 +35,12 @@ cat >dnsmasq.args <<EOF
 --server=/fail.test/127.0.0.1#$DNS_DEAD_PORT
 EOF
 
-# dns_stop - stop our dnsmasq, by its PID only
-dns_stop() {
-	if [ -n "$DNS_PID" ]; then
-		kill "$DNS_PID" 2>/dev/null
-		wait "$DNS_PID" 2>/dev/null
-		DNS_PID=
-	fi
-}
-
-# dns_start - dnsmasq on 127.0.0.1:$DNS_PORT, up within 10 s
-dns_start() {
-	# shellcheck disable=SC2046
-	"$DNSMASQ" --no-resolv --no-hosts --keep-in-foreground \
-	    --pid-file="$TRASH/dnsmasq.pid" --port="$DNS_PORT" \
-	    --listen-address=127.0.0.1 --bind-interfaces --user="$(id -un)" \
-	    --log-facility="$TRASH/dnsmasq.log" \
-	    $(cat dnsmasq.args) &
-	DNS_PID=$!
-	trap 'dns_stop' EXIT
-	trap 'dns_stop; exit 1' HUP INT TERM
-	_i=0
-	while [ $_i -lt 50 ]; do
-		if correo-test dns -s "127.0.0.1:$DNS_PORT" host \
-		    mx1.two.test 2>/dev/null | grep -q '^DNS_OK'; then
-			return 0
-		fi
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 # dns ARGS - correo-test dns against our dnsmasq
 dns() {
 	correo-test dns -s "127.0.0.1:$DNS_PORT" "$@"
 }
 
-dns_start >start.err 2>&1
+dns_start mx1.two.test >start.err 2>&1
 started=$?
 
 test_expect_success 'a private dnsmasq starts' '
