@@ -24,6 +24,7 @@ int	 h_dns(int, char **);
 int	 h_smtp(int, char **);
 int	 h_sasl(int, char **);
 int	 h_policy(int, char **);
+int	 h_dns_server(const char *);	/* -s IP:PORT, for h_dns and h_policy */
 
 #define HELPER_COMMANDS \
 	{ "log-safe", h_log_safe, "< text  (escape for a log line)" }, \

@@ -28,13 +28,33 @@ h_dns_usage(void)
 }
 
 /* h_dns - correo-test dns [options] mx|host|ptr name */
+/*
+ * h_dns_server - -s IP:PORT, the one name server of the dns and policy
+ * commands; -1 when it is not that
+ */
+int
+h_dns_server(const char *arg)
+{
+	char		 ip[64];
+	const char	*colon, *err;
+	long long	 v;
+
+	if ((colon = strrchr(arg, ':')) == NULL ||
+	    (size_t)(colon - arg) >= sizeof(ip) ||
+	    num_parse(colon + 1, 1, 65535, &v, &err) == -1)
+		return -1;
+	memcpy(ip, arg, (size_t)(colon - arg));
+	ip[colon - arg] = '\0';
+	return dns_set_server(ip, (int)v);
+}
+
 int
 h_dns(int argc, char **argv)
 {
 	struct dns_addr	 addrs[H_DNS_MAX];
 	struct buf	 why;
 	enum dns_status	 st;
-	const char	*myhostname = NULL, *err, *colon;
+	const char	*myhostname = NULL, *err;
 	char		 ip[64], name[DNS_NAME_MAX];
 	long long	 v;
 	size_t		 i, n, max = DNS_MX_ADDRESS_LIMIT;
@@ -61,13 +81,7 @@ h_dns(int argc, char **argv)
 			}
 			break;
 		case 's':
-			if ((colon = strrchr(optarg, ':')) == NULL ||
-			    (size_t)(colon - optarg) >= sizeof(ip) ||
-			    num_parse(colon + 1, 1, 65535, &v, &err) == -1)
-				return h_dns_usage();
-			memcpy(ip, optarg, (size_t)(colon - optarg));
-			ip[colon - optarg] = '\0';
-			if (dns_set_server(ip, (int)v) == -1)
+			if (h_dns_server(optarg) == -1)
 				return h_dns_usage();
 			break;
 		default:

@@ -79,9 +79,7 @@ h_policy(int argc, char **argv)
 	};
 	struct policy_client	 c;
 	struct buf		 why, reply;
-	const char		*conf, *colon, *err;
-	char			 ip[64];
-	long long		 v;
+	const char		*conf;
 	int			 ch, rc = 0;
 
 	buf_init(&why, 4096);
@@ -100,13 +98,7 @@ h_policy(int argc, char **argv)
 			}
 			break;
 		case 's':
-			if ((colon = strrchr(optarg, ':')) == NULL ||
-			    (size_t)(colon - optarg) >= sizeof(ip) ||
-			    num_parse(colon + 1, 1, 65535, &v, &err) == -1)
-				return h_policy_usage();
-			memcpy(ip, optarg, (size_t)(colon - optarg));
-			ip[colon - optarg] = '\0';
-			if (dns_set_server(ip, (int)v) == -1)
+			if (h_dns_server(optarg) == -1)
 				return h_policy_usage();
 			break;
 		default:
