@@ -304,7 +304,7 @@ main(int argc, char **argv)
 		 * no runner is at work, a pass for what it made (forwards,
 		 * notices).
 		 */
-		rq_pickup(&rq);
+		rq_pickup(&rq, NULL);
 		rq.status = rq_message(&rq, rq.only_id);
 		rq.only_id = NULL;
 		if (rq_lock(&rq))

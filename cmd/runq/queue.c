@@ -111,11 +111,18 @@ rq_origin_uid(const char *origin)
 	return v;
 }
 
+/* What rq_pickup_one works with. */
+struct rq_pickup_arg {
+	struct runq	*rq;
+	struct rq_due	*picked;	/* NULL, or where moved IDs go */
+};
+
 /* rq_pickup_one - spool_walk's callback for incoming/ */
 static int
 rq_pickup_one(const char *id, const struct stat *st, void *arg)
 {
-	struct runq		*rq = arg;
+	struct rq_pickup_arg	*pa = arg;
+	struct runq		*rq = pa->rq;
 	struct spool_msg	 m;
 	struct buf		 why;
 	struct stat		 st2;
@@ -153,8 +160,8 @@ rq_pickup_one(const char *id, const struct stat *st, void *arg)
 		buf_free(&why);
 		return 0;
 	}
-	if (rq->picked != NULL)
-		rq_due_add(rq->picked, id);
+	if (pa->picked != NULL)
+		rq_due_add(pa->picked, id);
 	/* No new name can be made for it now: check the link count. */
 	fd = openat(rq->sp.dirfd[SPOOL_QUEUE], id, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC);
@@ -172,16 +179,17 @@ rq_pickup_one(const char *id, const struct stat *st, void *arg)
 
 /*
  * rq_pickup - move what incoming/ holds into queue/; the IDs moved are
- * added to rq->picked when it is set (rq_run's incremental passes)
+ * added to picked when it is not NULL (rq_run's incremental passes)
  */
 int
-rq_pickup(struct runq *rq)
+rq_pickup(struct runq *rq, struct rq_due *picked)
 {
+	struct rq_pickup_arg	 pa = { rq, picked };
 	struct buf	 why;
 	int		 rc;
 
 	buf_init(&why, 4096);
-	rc = spool_walk(&rq->sp, SPOOL_INCOMING, rq_pickup_one, rq, &why);
+	rc = spool_walk(&rq->sp, SPOOL_INCOMING, rq_pickup_one, &pa, &why);
 	if (rc < 0)
 		log_warnx("pickup: %s", buf_str(&why));
 	/* Before any delivery: a picked-up message never reappears. */
@@ -506,9 +514,7 @@ rq_run(struct runq *rq)
 		full = rq->force || rq->only_site != NULL ||
 		    rq->only_sender != NULL || rq->next_full == 0 ||
 		    rq->now >= rq->next_full;
-		rq->picked = full ? NULL : &d;
-		rq_pickup(rq);
-		rq->picked = NULL;
+		rq_pickup(rq, full ? NULL : &d);
 		if (full) {
 			if (spool_walk(&rq->sp, SPOOL_QUEUE, rq_collect, &d,
 			    &why) < 0)

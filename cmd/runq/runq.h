@@ -47,7 +47,6 @@ struct runq {
 	int		 max_workers;
 	int		 status;	/* -I: the outcome, sysexits */
 	long long	 next_full;	/* rq_run: when to scan queue/ again */
-	struct rq_due	*picked;	/* rq_pickup adds what it moves */
 };
 
 /* What one message's attempt needs to know about its content. */
@@ -97,7 +96,7 @@ struct rq_route {
 struct rq_conncache;
 
 /* queue.c */
-int	 rq_pickup(struct runq *);
+int	 rq_pickup(struct runq *, struct rq_due *);
 int	 rq_run(struct runq *);
 int	 rq_message(struct runq *, const char *id);
 int	 rq_attempt(struct runq *, const char *id, const char *only_key,
