@@ -545,15 +545,59 @@ pol_read_file(const char *path, struct buf *why)
  * pol_net_one - one mynetworks entry against ip (NULL: only check the
  * syntax); key is ip as text, the table key
  */
+/*
+ * pol_list_map - a "type:table" entry of the list param (mynetworks,
+ * relay_domains): PM_YES when the table has key or, with parents, one
+ * of key's parent domains; PM_NO when not, or when the map type is not
+ * supported (skipped with a warning); PM_TEMP with why set when the
+ * table cannot be read
+ */
+static enum pol_match
+pol_list_map(const char *param, const char *pat, const char *key,
+    int parents, struct buf *why)
+{
+	struct buf	 val, mwhy;
+	struct map	*m;
+	enum pol_match	 r = PM_NO;
+	enum map_result	 mr;
+	const char	*d;
+
+	buf_init(&val, MAP_VALUE_MAX);
+	buf_init(&mwhy, 1024);
+	if ((m = map_open(pat, 0, &mwhy)) == NULL) {
+		if (errno == EPROTONOSUPPORT)
+			log_warnx("%s: %s: skipped", param, buf_str(&mwhy));
+		else {
+			buf_printf(why, "%s: %s", param, buf_str(&mwhy));
+			r = PM_TEMP;
+		}
+	} else {
+		for (d = key; d != NULL && r == PM_NO;) {
+			mr = map_lookup(m, d, &val, &mwhy);
+			if (mr == MAP_ERROR) {
+				buf_printf(why, "%s: %s", param,
+				    buf_str(&mwhy));
+				r = PM_TEMP;
+			} else if (mr == MAP_FOUND)
+				r = PM_YES;
+			else if (!parents)
+				d = NULL;
+			else if ((d = strchr(d, '.')) != NULL)
+				d++;
+		}
+		map_close(m);
+	}
+	buf_free(&val);
+	buf_free(&mwhy);
+	return r;
+}
+
 static enum pol_match
 pol_net_one(const char *pat, const struct pol_ip *ip, const char *key,
     int depth, struct buf *why)
 {
 	struct pol_ip	 net;
-	struct buf	 val, mwhy;
-	struct map	*m;
 	enum pol_match	 r = PM_NO, sub;
-	enum map_result	 mr;
 	char		*text, *p, *w;
 	int		 bits, neg = 0;
 
@@ -595,31 +639,8 @@ pol_net_one(const char *pat, const struct pol_ip *ip, const char *key,
 	    strchr(pat, ':') != pat) {
 		if (ip == NULL)
 			return PM_NO;
-		buf_init(&val, MAP_VALUE_MAX);
-		buf_init(&mwhy, 1024);
-		if ((m = map_open(pat, 0, &mwhy)) == NULL) {
-			if (errno == EPROTONOSUPPORT) {
-				log_warnx("mynetworks: %s: skipped",
-				    buf_str(&mwhy));
-				r = PM_NO;
-			} else {
-				buf_printf(why, "mynetworks: %s",
-				    buf_str(&mwhy));
-				r = PM_TEMP;
-			}
-		} else {
-			mr = map_lookup(m, key, &val, &mwhy);
-			map_close(m);
-			if (mr == MAP_ERROR) {
-				buf_printf(why, "mynetworks: %s",
-				    buf_str(&mwhy));
-				r = PM_TEMP;
-			} else
-				r = mr == MAP_FOUND ? PM_YES : PM_NO;
-		}
-		buf_free(&val);
-		buf_free(&mwhy);
-		if (r == PM_TEMP)
+		if ((r = pol_list_map("mynetworks", pat, key, 0, why)) ==
+		    PM_TEMP)
 			return r;
 	} else {
 		buf_printf(why, "mynetworks: bad net/mask pattern: \"%s\"",
@@ -700,11 +721,8 @@ policy_mynetworks(const char *addr)
 static enum pol_match
 pol_dom_one(const char *pat, const char *domain, int depth, struct buf *why)
 {
-	struct buf	 val, mwhy;
-	struct map	*m;
+	struct buf	 mwhy;
 	enum pol_match	 r = PM_NO, sub;
-	enum map_result	 mr;
-	const char	*d;
 	char		*text, *p, *w;
 	size_t		 plen, dlen = strlen(domain);
 	int		 neg = 0;
@@ -748,36 +766,9 @@ pol_dom_one(const char *pat, const char *domain, int depth, struct buf *why)
 		r = plen == dlen && strncasecmp(pat, domain, plen) == 0 ?
 		    PM_YES : PM_NO;
 	} else if (strchr(pat, ':') != NULL) {
-		buf_init(&val, MAP_VALUE_MAX);
-		buf_init(&mwhy, 1024);
-		if ((m = map_open(pat, 0, &mwhy)) == NULL) {
-			if (errno == EPROTONOSUPPORT) {
-				log_warnx("relay_domains: %s: skipped",
-				    buf_str(&mwhy));
-				r = PM_NO;
-			} else {
-				buf_printf(why, "relay_domains: %s",
-				    buf_str(&mwhy));
-				r = PM_TEMP;
-			}
-		} else {
-			/* the domain, then each parent: a.b.c, b.c, c */
-			for (d = domain; d != NULL && r == PM_NO;) {
-				mr = map_lookup(m, d, &val, &mwhy);
-				if (mr == MAP_ERROR) {
-					buf_printf(why, "relay_domains: %s",
-					    buf_str(&mwhy));
-					r = PM_TEMP;
-				} else if (mr == MAP_FOUND)
-					r = PM_YES;
-				else if ((d = strchr(d, '.')) != NULL)
-					d++;
-			}
-			map_close(m);
-		}
-		buf_free(&val);
-		buf_free(&mwhy);
-		if (r < 0)
+		/* the domain, then each parent: a.b.c, b.c, c */
+		if ((r = pol_list_map("relay_domains", pat, domain, 1,
+		    why)) < 0)
 			return r;
 	} else if (*pat == '.') {
 		/* ".example.com": the subdomains only */
