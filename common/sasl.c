@@ -98,6 +98,8 @@ struct sasl {
 
 static enum sasl_status sasl_fail(struct buf *, enum sasl_status,
 	    const char *, ...) __attribute__((format(printf, 3, 4)));
+static enum sasl_status sasl_vfail(struct buf *, enum sasl_status,
+	    const char *, va_list) __attribute__((format(printf, 3, 0)));
 static enum sasl_status sasl_check(const char *, const char *,
 	    const char *, struct buf *);
 static int	 ct_equal(const char *, size_t, const char *, size_t);
@@ -140,14 +142,25 @@ static enum sasl_status pf_auth(struct sasl *, const char *, const char *,
 static enum sasl_status
 sasl_fail(struct buf *why, enum sasl_status status, const char *fmt, ...)
 {
-	va_list	 ap;
+	enum sasl_status st;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	st = sasl_vfail(why, status, fmt, ap);
+	va_end(ap);
+	return st;
+}
+
+/* sasl_vfail - sasl_fail with a va_list; errno is kept */
+static enum sasl_status
+sasl_vfail(struct buf *why, enum sasl_status status, const char *fmt,
+    va_list ap)
+{
 	int	 saved = errno;
 
 	if (why != NULL) {
 		buf_reset(why);
-		va_start(ap, fmt);
 		(void)buf_vprintf(why, fmt, ap);
-		va_end(ap);
 	}
 	errno = saved;
 	return status;
@@ -333,19 +346,17 @@ static enum sasl_status
 dc_fail(struct sasl *s, enum dc_err err, struct buf *why, const char *fmt,
     ...)
 {
-	va_list	 ap;
-	int	 saved = errno;
+	enum sasl_status st;
+	va_list		 ap;
+	int		 saved = errno;
 
 	dc_drop(s);
 	s->err = err;
-	if (why != NULL) {
-		buf_reset(why);
-		va_start(ap, fmt);
-		(void)buf_vprintf(why, fmt, ap);
-		va_end(ap);
-	}
-	errno = saved;
-	return SASL_TEMP;
+	errno = saved;		/* dc_fail keeps errno, as sasl_fail does */
+	va_start(ap, fmt);
+	st = sasl_vfail(why, SASL_TEMP, fmt, ap);
+	va_end(ap);
+	return st;
 }
 
 /* dc_connect - connect to the auth-client socket and shake hands */
