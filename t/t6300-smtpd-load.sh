@@ -3,6 +3,7 @@ test_description='smtpd-lite under load through a real inetd: 2000 messages from
 . "$(dirname "$0")/test-lib.sh"
 . "$T_DIR/lib-smtppeer.sh"
 . "$T_DIR/lib-tlsca.sh"
+. "$T_DIR/lib-launch.sh"
 
 # The launcher is Debian's openbsd-inetd (or, without it, xinetd) with
 # the shipped lines, on free high ports of 127.0.0.1, started by each
@@ -79,12 +80,6 @@ if test_have_prereq TLS && tlsca_init && tlsca_cert mx host.example.org; then
 	test_set_prereq TLS_CERT
 fi
 
-# listening PORT - something listens on 127.0.0.1:PORT
-listening() {
-	_hex=$(printf '%04X' "$1")
-	grep -q "^ *[0-9]*: 0100007F:$_hex [0-9A-F]*:[0-9A-F]* 0A " /proc/net/tcp
-}
-
 # inetd_lines PORT1 PORT2 - the shipped smtp and submission lines of
 # etc/inetd.conf.correo on 127.0.0.1:PORT1 and :PORT2, as this user,
 # with this build and the private configuration
@@ -154,36 +149,11 @@ run_xinetd() {
 	    -pidfile "$TRASH/xinetd.pid"
 }
 
-# launch - the launcher (inetd, else xinetd) on two free ports: the
-# shipped smtp service on LAUNCH_PORT1, submission on LAUNCH_PORT2.
-# Waits until both listen (10 s at most; a port taken meanwhile means
-# another try, five at most).  The launcher is stopped by PID when the
-# calling test ends.
-launch() {
-	_try=0
-	while [ $_try -lt 5 ]; do
-		_try=$((_try + 1))
-		_p1=$(smtp_free_port) && _p2=$(smtp_free_port) || return 1
-		[ "$_p1" != "$_p2" ] || continue
-		"run_$launcher" "$_p1" "$_p2" </dev/null >launch.out 2>launch.err &
-		_pid=$!
-		_i=0
-		while test_pid_alive "$_pid" && [ $_i -lt 100 ]; do
-			if listening "$_p1" && listening "$_p2"; then
-				test_atexit "test_pid_stop $_pid launcher"
-				LAUNCH_PID=$_pid
-				LAUNCH_PORT1=$_p1
-				LAUNCH_PORT2=$_p2
-				return 0
-			fi
-			sleep 0.1
-			_i=$((_i + 1))
-		done
-		test_pid_stop "$_pid" launcher
-	done
-	echo >&2 "$launcher did not start; its stderr:"
-	cat >&2 launch.err
-	return 1
+# launch_both - the launcher (inetd, else xinetd) on two free ports
+# (lib-launch.sh): the shipped smtp service on LAUNCH_PORT1, submission
+# on LAUNCH_PORT2, stopped by PID when the calling test ends
+launch_both() {
+	launch LAUNCH 2 "run_$launcher"
 }
 
 # check_spool N LEN - every queue file of the spool, read once by awk:
@@ -281,7 +251,7 @@ test_expect_success ROOT 'as root an inetd and python3 are here (.ci/deps instal
 '
 
 test_expect_success LAUNCHER,SMTP_SOURCE "$LOAD_N messages over $LOAD_SESSIONS sessions at once: every one queued exactly once, whole" '
-	launch &&
+	launch_both &&
 	test "$(queue_count)" = 0 &&
 	: >maillog &&
 	timeout 100 "$SMTP_SOURCE" -v -N -s $LOAD_SESSIONS -m $LOAD_N \
@@ -339,7 +309,7 @@ smtplib_send() {
 }
 
 test_expect_success LAUNCHER,SYS_PYTHON3 "Python's smtplib (STARTTLS and AUTH on the submission line when TLS is configured)" '
-	launch &&
+	launch_both &&
 	queue_count >before &&
 	: >maillog &&
 	if test_have_prereq TLS_CERT; then
